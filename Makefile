@@ -1,0 +1,36 @@
+# make install: .venv with torch 2.13.0 (CPU build, installed first) and the project.
+# It is a no-op while pyproject.toml is unchanged; demo and test depend on it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TORCH := torch==2.13.0
+
+.PHONY: install test lint bench demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check forecast tests bench
+	$(BIN)/ruff format --check forecast tests bench
+
+demo: install
+	$(BIN)/forecast train sample_data/alcohol_sales.csv --out runs/demo
+	$(BIN)/forecast predict --run runs/demo --horizon 12
+	@echo "demo outputs: runs/demo (config.json, model.safetensors, metrics.json, holdout.csv, history.csv, forecast.csv)"
+
+bench: install
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

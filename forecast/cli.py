@@ -1,0 +1,381 @@
+"""The command line: options -> one config -> pipeline call -> rendered result.
+
+The only module that prints, uses rich or picks exit codes. Heavy libraries (torch,
+pandas, scikit-learn) are imported inside the commands, so ``forecast --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from forecast import __version__
+from forecast.config import (
+    Activation,
+    DataConfig,
+    Deseason,
+    Device,
+    Fill,
+    Loss,
+    ModelConfig,
+    ModelKind,
+    RunConfig,
+    Scaler,
+    Strategy,
+    TrainConfig,
+    WindowConfig,
+)
+from forecast.errors import ForecastError, Interrupted
+
+app = typer.Typer(
+    name="forecast",
+    help="Forecast time series with recurrent neural networks (LSTM, GRU, RNN, peephole LSTM).",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
+4 run directory missing/incomplete/incompatible, 5 training failed, 130/143 interrupted."""
+
+_DATA, _WIN, _MODEL, _TRAIN, _OUT = "Data", "Windows", "Model", "Training", "Output"
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout; human output goes to stderr.", rich_help_panel=_OUT)
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=_OUT)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
+
+
+class Reporter:
+    """Talks to the user: results on stdout (stderr with --json), everything else on stderr."""
+
+    def __init__(self, as_json: bool, quiet: bool) -> None:
+        from rich.console import Console
+
+        self.as_json, self.quiet = as_json, quiet
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = Console(stderr=as_json, highlight=False, soft_wrap=True)
+        self.terminal = self.err.is_terminal
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(("[yellow]warning:[/] " if self.terminal else "warning: ") + _esc(message))
+
+    def error(self, message: str) -> None:
+        self.err.print(("[red]error:[/] " if self.terminal else "error: ") + _esc(message))
+
+    def result(self, renderable: Any) -> None:
+        if not self.quiet:
+            self.out.print(renderable)
+
+    def emit_json(self, obj: dict[str, Any]) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+            sys.stdout.flush()
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """SIGTERM and SIGINT become ``Interrupted`` so staged writes are rolled back."""
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for s in previous:
+            signal.signal(s, _raise_interrupted)
+    except ValueError:  # not the main thread: leave handlers alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a command whose errors all map to exit codes here, in one place."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            debug = bool(kw.get("debug"))
+            as_json = bool(kw.get("as_json"))
+            try:
+                with _signals():
+                    return fn(*args, **kw)
+            except typer.Exit:
+                raise
+            except ForecastError as exc:
+                if debug:
+                    traceback.print_exc()
+                _fail(str(exc), exc.exit_code, as_json)
+            except KeyboardInterrupt:
+                _fail("interrupted by SIGINT; nothing was written", 130, as_json)
+            except Exception as exc:  # a bug: one line unless --debug
+                if debug:
+                    traceback.print_exc()
+                detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json)
+
+        return app.command(name, **kwargs)(wrapper)
+
+    return decorate
+
+
+def _fail(message: str, code: int, as_json: bool) -> None:
+    Reporter(as_json=False, quiet=False).error(message)
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "exit_code": code, "error": message}) + "\n")
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Forecast time series with recurrent neural networks.
+
+    [b]forecast train data.csv[/b] trains and saves a run under runs/;
+    [b]forecast predict --horizon 12[/b] forecasts from the newest run.
+    """
+
+
+@command("train", epilog="Example: forecast train sample_data/alcohol_sales.csv --model gru --epochs 50\n\n" + EXIT_CODES)
+def train_cmd(
+    data: Annotated[str, typer.Argument(help="CSV file: a date column and a numeric value column.", show_default=False)],
+    date_col: Annotated[Optional[str], typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA)] = None,
+    value_col: Annotated[Optional[str], typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA)] = None,
+    freq: Annotated[Optional[str], typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA)] = None,
+    fill: Annotated[Fill, typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA)] = Fill.none,
+    thousands: Annotated[Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)] = None,
+    lookback: Annotated[Optional[int], typer.Option(min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN)] = None,
+    horizon: Annotated[Optional[int], typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN)] = None,
+    strategy: Annotated[Strategy, typer.Option(help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.", rich_help_panel=_WIN)] = Strategy.many_to_many,
+    scaler: Annotated[Scaler, typer.Option(help="window: log + each window's own level; or standard/minmax/none fitted on the training part.", rich_help_panel=_WIN)] = Scaler.window,
+    deseason: Annotated[Deseason, typer.Option(help="Remove the seasonal pattern first; auto = when the seasonality test passes.", rich_help_panel=_WIN)] = Deseason.auto,
+    season: Annotated[Optional[int], typer.Option(min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN)] = None,
+    test_size: Annotated[Optional[int], typer.Option(min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN)] = None,
+    val_size: Annotated[Optional[int], typer.Option(min=0, help="Points before the hold-out used for early stopping (default: 2 x horizon).", rich_help_panel=_WIN)] = None,
+    model: Annotated[ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)] = ModelKind.lstm,
+    layers: Annotated[int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)] = ModelConfig.layers,
+    hidden_size: Annotated[int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)] = ModelConfig.hidden_size,
+    dropout: Annotated[float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)] = ModelConfig.dropout,
+    rnn_activation: Annotated[Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)] = Activation.tanh,
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)] = TrainConfig.epochs,
+    batch_size: Annotated[int, typer.Option(min=1, help="Windows per batch.", rich_help_panel=_TRAIN)] = TrainConfig.batch_size,
+    lr: Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)] = TrainConfig.lr,
+    loss: Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)] = Loss.mae,
+    patience: Annotated[int, typer.Option(min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN)] = TrainConfig.patience,
+    clip_grad: Annotated[float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)] = TrainConfig.seed,
+    device: Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)] = Device.auto,
+    refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Retrain on all data (best epoch count) after scoring.", rich_help_panel=_TRAIN)] = True,
+    out: Annotated[Optional[Path], typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=_OUT)] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=_OUT)] = Path("runs"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Train a recurrent network on one series, score it on a hold-out, save a run.
+
+    The last --test-size points are held out and forecast; the network is compared with
+    naive and seasonal-naive forecasts, then retrained on all the data and saved to a run
+    directory (config.json, model.safetensors, metrics.json, holdout.csv, history.csv).
+    """
+    from forecast import pipeline
+
+    cfg = RunConfig(
+        data=DataConfig(path=data, date_col=date_col, value_col=value_col, freq=freq, fill=fill, thousands=thousands),
+        window=WindowConfig(
+            lookback=lookback, horizon=horizon, strategy=strategy, scaler=scaler, deseason=deseason,
+            season=season, test_size=test_size, val_size=val_size,
+        ),
+        model=ModelConfig(kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation),
+        train=TrainConfig(
+            epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, patience=patience,
+            clip_grad=clip_grad or None, seed=seed, device=device, refit=refit,
+        ),
+    )
+    rep = Reporter(as_json, quiet)
+    with _progress(rep) as on_epoch:
+        outcome = pipeline.train(cfg, out=out, runs_dir=runs_dir, on_epoch=on_epoch)
+    for message in outcome.warnings:
+        rep.warn(message)
+    if outcome.holdout is not None:
+        rep.result(_metrics_table(outcome.metrics, outcome.config.model.kind.value.upper(), rep.terminal))
+        line = outcome.verdict or ""
+        if line.startswith("warning: "):
+            rep.warn(line.removeprefix("warning: "))
+        else:
+            rep.info(line)
+    rep.info(
+        f"trained {outcome.config.model.kind.value} in {outcome.seconds:.1f}s "
+        f"(best epoch {outcome.best_epoch} of {outcome.epochs_run}); run saved to {outcome.run_dir}"
+    )
+    rep.info(f"{outcome.latest} -> {outcome.run_dir}; next: forecast predict --run {outcome.run_dir}")
+    rep.emit_json(
+        {
+            "ok": True,
+            "run_dir": outcome.run_dir,
+            "latest": outcome.latest,
+            "files": sorted(p.name for p in outcome.run_dir.iterdir()),
+            "settings": outcome.config.to_dict(),
+            "metrics": outcome.metrics,
+            "best_epoch": outcome.best_epoch,
+            "epochs_run": outcome.epochs_run,
+            "seconds": round(outcome.seconds, 3),
+            "warnings": outcome.warnings,
+        }
+    )
+
+
+@contextmanager
+def _progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
+    """Epoch progress: a rich bar on a terminal, a plain line every few epochs otherwise."""
+    if rep.quiet:
+        yield None
+        return
+    if not rep.terminal:
+
+        def plain(stage: str, info: Any) -> None:
+            if info.epoch == 1 or info.epoch % 10 == 0 or info.epoch == info.epochs:
+                val = f" val_loss {info.val_loss:.4f}" if info.val_loss is not None else ""
+                rep.err.print(f"{stage} epoch {info.epoch}/{info.epochs} loss {info.loss:.4f}{val}", markup=False)
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[losses]}"), TimeElapsedColumn(),
+        console=rep.err, transient=False,
+    ) as bar:
+
+        def fancy(stage: str, info: Any) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=info.epochs, losses="")
+            val = f" val {info.val_loss:.4f}" if info.val_loss is not None else ""
+            bar.update(tasks[stage], completed=info.epoch, total=info.epochs, losses=f"loss {info.loss:.4f}{val}")
+
+        yield fancy
+
+
+def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=f"hold-out: last {scores['test_size']} points", box=box.SIMPLE if terminal else None,
+        title_justify="left",
+    )
+    table.add_column("forecast")
+    for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
+        table.add_column(metric, justify="right")
+    for key, label in (("model", model_name), ("naive", "naive"), ("seasonal_naive", "seasonal naive")):
+        row = scores[key]
+        table.add_row(label, *(_num(row[m]) for m in ("mae", "rmse", "mape", "smape", "mase")))
+    return table
+
+
+def _num(value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+@command("predict", epilog="Example: forecast predict --horizon 24 --out next2y.csv\n\n" + EXIT_CODES)
+def predict_cmd(
+    horizon: Annotated[Optional[int], typer.Option(min=1, help="Steps to forecast (default: the trained horizon; longer rolls forward).")] = None,
+    run: Annotated[Path, typer.Option(help="Run directory to load.")] = Path("runs/latest"),
+    data: Annotated[Optional[str], typer.Option(help="CSV with the same columns, possibly newer rows (default: the training file).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Forecast the steps after the last observation with a trained run.
+
+    Writes CSV date,forecast (atomically) and shows it as a table.
+    """
+    from forecast import pipeline
+
+    rep = Reporter(as_json, quiet)
+    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out)
+    for message in outcome.warnings:
+        rep.warn(message)
+    rep.result(_forecast_table(outcome.frame, rep.terminal))
+    rep.info(f"forecast of {len(outcome.frame)} steps written to {outcome.path}")
+    rep.emit_json(
+        {
+            "ok": True,
+            "run_dir": outcome.run_dir,
+            "path": outcome.path,
+            "forecast": outcome.frame.to_dict(orient="records"),
+            "warnings": outcome.warnings,
+        }
+    )
+
+
+def _forecast_table(frame: Any, terminal: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE if terminal else None)
+    table.add_column("date")
+    table.add_column("forecast", justify="right")
+    for date, value in zip(frame["date"], frame["forecast"]):
+        table.add_row(str(date), f"{value:,.2f}")
+    return table
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,259 @@
+"""Settings: frozen dataclasses with range checks, and the choices shared with the CLI.
+
+The CLI builds one ``RunConfig`` from its options; every library function takes the
+config or one section of it. ``RunConfig.to_dict``/``from_dict`` are the JSON form kept
+in a run directory's ``config.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from forecast.errors import RunError, UsageError
+
+__all__ = [
+    "ModelKind",
+    "Strategy",
+    "Scaler",
+    "Loss",
+    "Device",
+    "Activation",
+    "Fill",
+    "Deseason",
+    "DataConfig",
+    "WindowConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "RunConfig",
+    "SCHEMA_VERSION",
+]
+
+SCHEMA_VERSION = 1
+
+
+class ModelKind(str, Enum):
+    lstm = "lstm"
+    gru = "gru"
+    rnn = "rnn"
+    lstm_peephole = "lstm-peephole"
+
+
+class Strategy(str, Enum):
+    many_to_many = "many-to-many"
+    many_to_one = "many-to-one"
+
+
+class Scaler(str, Enum):
+    window = "window"
+    standard = "standard"
+    minmax = "minmax"
+    none = "none"
+
+
+class Loss(str, Enum):
+    mae = "mae"
+    mse = "mse"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Activation(str, Enum):
+    tanh = "tanh"
+    relu = "relu"
+
+
+class Fill(str, Enum):
+    none = "none"
+    ffill = "ffill"
+    interpolate = "interpolate"
+    zero = "zero"
+
+
+class Deseason(str, Enum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UsageError(message)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the series is and how to read it."""
+
+    path: str
+    date_col: str | None = None
+    value_col: str | None = None
+    freq: str | None = None
+    fill: Fill = Fill.none
+    thousands: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(
+            self.thousands is None or len(self.thousands) == 1,
+            f"--thousands takes one character, got {self.thousands!r}",
+        )
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How the series becomes supervised samples. ``None`` means: derive from the frequency."""
+
+    lookback: int | None = None
+    horizon: int | None = None
+    strategy: Strategy = Strategy.many_to_many
+    scaler: Scaler = Scaler.window
+    deseason: Deseason = Deseason.auto
+    season: int | None = None
+    test_size: int | None = None
+    val_size: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("lookback", "horizon", "season"):
+            value = getattr(self, name)
+            _check(value is None or value >= 1, f"--{name} must be at least 1, got {value}")
+        for name in ("test_size", "val_size"):
+            value = getattr(self, name)
+            flag = name.replace("_", "-")
+            _check(value is None or value >= 0, f"--{flag} must be at least 0, got {value}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: cell type, depth, width. Input and output sizes come from the windows."""
+
+    kind: ModelKind = ModelKind.lstm
+    layers: int = 2
+    hidden_size: int = 64
+    dropout: float = 0.0
+    rnn_activation: Activation = Activation.tanh
+    input_size: int = 1
+    output_size: int = 1
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.layers <= 8, f"--layers must be 1 to 8, got {self.layers}")
+        _check(
+            1 <= self.hidden_size <= 4096,
+            f"--hidden-size must be 1 to 4096, got {self.hidden_size}",
+        )
+        _check(0.0 <= self.dropout < 1.0, f"--dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation loop."""
+
+    epochs: int = 150
+    batch_size: int = 32
+    lr: float = 3e-3
+    loss: Loss = Loss.mae
+    patience: int = 25
+    clip_grad: float | None = 1.0
+    seed: int = 0
+    device: Device = Device.auto
+    refit: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
+        _check(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        _check(self.lr > 0, f"--lr must be positive, got {self.lr}")
+        _check(self.patience >= 1, f"--patience must be at least 1, got {self.patience}")
+        _check(
+            self.clip_grad is None or self.clip_grad > 0,
+            f"--clip-grad must be positive (or 0 to turn it off), got {self.clip_grad}",
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``forecast train`` needs."""
+
+    data: DataConfig
+    window: WindowConfig = field(default_factory=WindowConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (enums become their string values)."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> RunConfig:
+        """Rebuild from ``to_dict`` output, checking types and ranges; RunError if invalid."""
+        if not isinstance(raw, dict):
+            raise RunError("config section 'settings' is not an object")
+        try:
+            return cls(
+                data=_build(DataConfig, raw.get("data"), "data"),
+                window=_build(WindowConfig, raw.get("window"), "window"),
+                model=_build(ModelConfig, raw.get("model"), "model"),
+                train=_build(TrainConfig, raw.get("train"), "train"),
+            )
+        except UsageError as exc:
+            raise RunError(f"config.json holds an invalid setting: {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+}
+
+
+def _build(cls: type, raw: Any, section: str) -> Any:
+    """Construct dataclass ``cls`` from a JSON dict, validating each field's type."""
+    if not isinstance(raw, dict):
+        raise RunError(f"config.json: section '{section}' is missing or not an object")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            continue  # the dataclass default applies
+        value = raw[f.name]
+        kwargs[f.name] = _coerce(value, str(f.type), f"{section}.{f.name}")
+    unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise RunError(f"config.json: unknown setting(s) {sorted(unknown)} in '{section}'")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, type_text: str, where: str) -> Any:
+    parts = [p.strip() for p in type_text.split("|")]
+    if value is None:
+        if "None" in parts:
+            return None
+        raise RunError(f"config.json: {where} must not be null")
+    for part in parts:
+        enum = globals().get(part)
+        if isinstance(enum, type) and issubclass(enum, Enum):
+            try:
+                return enum(value)
+            except ValueError:
+                choices = ", ".join(m.value for m in enum)
+                raise RunError(f"config.json: {where} is {value!r}; expected one of {choices}")
+        allowed = _SCALAR_TYPES.get(part)
+        if allowed and isinstance(value, allowed):
+            if part in ("int", "float") and isinstance(value, bool):
+                continue
+            return float(value) if part == "float" else value
+    raise RunError(f"config.json: {where} is {value!r}; expected {type_text}")

@@ -1,0 +1,142 @@
+"""The training loop: ``fit(model, train, val, cfg, on_epoch) -> TrainResult``.
+
+Adam, MAE or MSE loss in model space, gradient-norm clipping, early stopping on the
+validation loss with the best weights restored. Progress leaves only through ``on_epoch``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from forecast.config import Device, Loss, TrainConfig
+from forecast.errors import TrainingError, UsageError
+from forecast.windows import WindowSet
+
+__all__ = ["EpochInfo", "TrainResult", "fit", "resolve_device", "seed_everything"]
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """What ``on_epoch`` receives after each epoch."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    val_loss: float | None
+    best_epoch: int
+
+
+@dataclass
+class TrainResult:
+    """Outcome of ``fit``: the best epoch (1-based), per-epoch losses and wall time."""
+
+    best_epoch: int
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    history: list[tuple[int, float, float | None]] = field(default_factory=list)
+
+
+def resolve_device(device: Device) -> torch.device:
+    """``auto`` picks CUDA when present; asking for CUDA without a GPU is a usage error."""
+    if device is Device.cpu:
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if device is Device.cuda:
+        raise UsageError("--device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed torch (CPU and CUDA) and return the numpy generator used for shuffling."""
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def fit(
+    model: nn.Module,
+    train: WindowSet,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    epochs: int | None = None,
+    on_epoch: Callable[[EpochInfo], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place on windows ``train_idx``; early-stop on ``val_idx`` if any.
+
+    ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count).
+    """
+    if len(train_idx) == 0:
+        raise TrainingError("no training windows: the series is too short for lookback + horizon")
+    total = epochs or cfg.epochs
+    device = resolve_device(cfg.device)
+    model.to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
+    val = _tensors(train, val_idx, device) if len(val_idx) else None
+    best_loss, best_epoch, best_state = math.inf, 0, None
+    history: list[tuple[int, float, float | None]] = []
+    start = time.perf_counter()
+    stopped_early = False
+    for epoch in range(1, total + 1):
+        model.train()
+        order = rng.permutation(train_idx)
+        running, seen = 0.0, 0
+        for lo in range(0, len(order), cfg.batch_size):
+            x, y = _tensors(train, order[lo : lo + cfg.batch_size], device)
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"training diverged: loss became {loss.item()} in epoch {epoch}; "
+                    "lower --lr, keep --clip-grad on, or try --scaler window"
+                )
+            loss.backward()
+            if cfg.clip_grad:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+            optimiser.step()
+            running += loss.item() * len(x)
+            seen += len(x)
+        train_loss = running / seen
+        val_loss = _evaluate(model, loss_fn, val) if val is not None else None
+        score = val_loss if val_loss is not None else train_loss
+        if score < best_loss:
+            best_loss, best_epoch = score, epoch
+            if val is not None:
+                best_state = copy.deepcopy(model.state_dict())
+        history.append((epoch, train_loss, val_loss))
+        if on_epoch is not None:
+            on_epoch(EpochInfo(epoch, total, train_loss, val_loss, best_epoch))
+        if val is not None and epoch - best_epoch >= cfg.patience:
+            stopped_early = True
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        best_epoch = len(history)  # no validation: the last epoch is the model we keep
+    model.eval()
+    return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
+
+
+def _tensors(ws: WindowSet, idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = ws.batch(idx)
+    return torch.from_numpy(x).unsqueeze(-1).to(device), torch.from_numpy(y).to(device)
+
+
+def _evaluate(model: nn.Module, loss_fn: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> float:
+    model.eval()
+    with torch.no_grad():
+        value = float(loss_fn(model(data[0]), data[1]).item())
+    if not math.isfinite(value):
+        raise TrainingError("validation loss is not finite; lower --lr or check the data scale")
+    return value

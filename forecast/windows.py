@@ -1,0 +1,237 @@
+"""Series transforms and supervised windows, all numpy.
+
+A series ``y`` becomes ``z = deseason(scale(y))`` through a ``SeriesTransform`` fitted on
+the training part only and stored as plain JSON numbers. Windows over ``z`` are
+``sliding_window_view`` views; a batch is gathered from the view and, with the default
+``window`` scaler, each window is shifted by its own level (the mean of its last
+``level_len`` inputs) so a trending series never leaves the range seen in training.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from forecast.config import Deseason, Scaler
+from forecast.errors import RunError
+
+__all__ = [
+    "SeriesTransform",
+    "fit_transform",
+    "seasonal_indices",
+    "seasonality_test",
+    "WindowSet",
+    "make",
+    "split_by_time",
+    "normalise_inputs",
+]
+
+
+@dataclass(frozen=True)
+class SeriesTransform:
+    """``z = (f(y) - shift) / scale - seasonal[pos % season]`` with ``f`` = log1p or identity."""
+
+    scaler: str
+    log: bool
+    shift: float
+    scale: float
+    season: int
+    seasonal: tuple[float, ...] | None
+    level_len: int  # 0: no per-window level; else mean of the last level_len inputs
+
+    def forward(self, y: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Raw values -> model space (float64)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = np.log1p(y) if self.log else np.asarray(y, dtype=np.float64)
+            z = (f - self.shift) / self.scale
+        if self.seasonal is not None:
+            z = z - np.asarray(self.seasonal)[np.asarray(positions) % self.season]
+        return z
+
+    def inverse(self, z: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Model space -> raw values."""
+        z = np.asarray(z, dtype=np.float64)
+        if self.seasonal is not None:
+            z = z + np.asarray(self.seasonal)[np.asarray(positions) % self.season]
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = z * self.scale + self.shift
+            return np.expm1(f) if self.log else f
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["seasonal"] = list(self.seasonal) if self.seasonal is not None else None
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> SeriesTransform:
+        """Rebuild from JSON, checking every field; RunError when anything is off."""
+        try:
+            seasonal = raw["seasonal"]
+            t = cls(
+                scaler=str(Scaler(raw["scaler"]).value),
+                log=bool(raw["log"]),
+                shift=float(raw["shift"]),
+                scale=float(raw["scale"]),
+                season=int(raw["season"]),
+                seasonal=None if seasonal is None else tuple(float(v) for v in seasonal),
+                level_len=int(raw["level_len"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunError(f"config.json: invalid 'transform' section ({exc})") from None
+        finite = [t.shift, t.scale, *(t.seasonal or ())]
+        if not all(math.isfinite(v) for v in finite) or t.scale <= 0 or t.season < 1:
+            raise RunError("config.json: 'transform' holds non-finite or out-of-range numbers")
+        if t.seasonal is not None and len(t.seasonal) != t.season:
+            raise RunError("config.json: 'transform.seasonal' length differs from its season")
+        return t
+
+
+def fit_transform(
+    y: np.ndarray,
+    positions: np.ndarray,
+    scaler: Scaler,
+    deseason: Deseason,
+    season: int,
+    lookback: int,
+) -> tuple[SeriesTransform, list[str]]:
+    """Fit the transform on the training values ``y`` only. Returns it and any warnings."""
+    warnings: list[str] = []
+    y = np.asarray(y, dtype=np.float64)
+    log, shift, scale = False, 0.0, 1.0
+    level_len = 0
+    if scaler is Scaler.window:
+        level_len = min(season, lookback) if season > 1 else 1
+        if np.min(y) >= 0:
+            log = True
+        else:
+            scale = _robust_scale(y)
+            warnings.append(
+                "the series has negative values, so the log transform is off; "
+                "windows are normalised by their level and a fixed scale instead"
+            )
+    elif scaler is Scaler.standard:
+        from sklearn.preprocessing import StandardScaler
+
+        fitted = StandardScaler().fit(y.reshape(-1, 1))
+        shift, scale = float(fitted.mean_[0]), float(fitted.scale_[0])
+    elif scaler is Scaler.minmax:
+        from sklearn.preprocessing import MinMaxScaler
+
+        fitted = MinMaxScaler().fit(y.reshape(-1, 1))
+        shift, scale = float(fitted.data_min_[0]), float(fitted.data_range_[0])
+    if not (math.isfinite(shift) and math.isfinite(scale)) or scale <= 0:
+        scale = _robust_scale(y)
+        shift = 0.0
+        warnings.append(f"the {scaler.value} scaler overflowed on these values; used a plain scale")
+    base = SeriesTransform(scaler.value, log, shift, scale, season, None, level_len)
+    if deseason is Deseason.off or season < 2:
+        return base, warnings
+    z = base.forward(y, positions)
+    if len(z) < 3 * season:
+        if deseason is Deseason.on:
+            warnings.append(
+                f"too short to deseasonalise ({len(z)} < 3 x season {season}); left as is"
+            )
+        return base, warnings
+    if deseason is Deseason.auto and not seasonality_test(z, season):
+        return base, warnings
+    indices = seasonal_indices(z, positions, season)
+    return SeriesTransform(scaler.value, log, shift, scale, season, indices, level_len), warnings
+
+
+def _robust_scale(y: np.ndarray) -> float:
+    """A positive, finite scale for ``y``: median of |y|, else max of |y|, else 1."""
+    a = np.abs(y[np.isfinite(y)])
+    for value in (np.median(a) if a.size else 0.0, np.max(a) if a.size else 0.0):
+        if math.isfinite(value) and value > 0:
+            return float(value)
+    return 1.0
+
+
+def seasonality_test(z: np.ndarray, season: int) -> bool:
+    """Theta's 90% test: is the lag-``season`` autocorrelation significant?"""
+    x = z - z.mean()
+    denom = float(np.dot(x, x))
+    if denom == 0.0 or len(z) <= season:
+        return False
+    acf = np.array([np.dot(x[: len(x) - k], x[k:]) / denom for k in range(1, season + 1)])
+    limit = 1.645 * math.sqrt((1 + 2 * float(np.sum(acf[:-1] ** 2))) / len(z))
+    return bool(abs(acf[-1]) > limit)
+
+
+def seasonal_indices(z: np.ndarray, positions: np.ndarray, season: int) -> tuple[float, ...]:
+    """Additive seasonal indices by ``position % season`` from a centred moving average."""
+    if season % 2 == 0:  # 2 x m moving average
+        weights = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    else:
+        weights = np.ones(season) / season
+    trend = np.convolve(z, weights, mode="valid")
+    half = (len(weights) - 1) // 2
+    detrended = z[half : half + len(trend)] - trend
+    slots = np.asarray(positions)[half : half + len(trend)] % season
+    sums = np.bincount(slots, weights=detrended, minlength=season)
+    counts = np.bincount(slots, minlength=season)
+    indices = sums / np.maximum(counts, 1)
+    indices -= indices.mean()
+    return tuple(float(v) for v in indices)
+
+
+def normalise_inputs(x: np.ndarray, level_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shift each input window (rows of ``x``) by the mean of its last ``level_len`` values.
+
+    Returns ``(x - level, level)`` with ``level`` of shape (n, 1); level 0 when level_len is 0.
+    """
+    if level_len == 0:
+        return x, np.zeros((x.shape[0], 1), dtype=x.dtype)
+    level = x[:, -level_len:].mean(axis=1, keepdims=True)
+    return x - level, level
+
+
+@dataclass
+class WindowSet:
+    """Windows over one model-space series, as a view; ``batch`` gathers and normalises."""
+
+    windows: np.ndarray  # (n_windows, lookback + out_len), a view on the series
+    lookback: int
+    out_len: int
+    level_len: int
+
+    def __len__(self) -> int:
+        return self.windows.shape[0]
+
+    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs (b, lookback) and targets (b, out_len), float32, level-normalised."""
+        w = self.windows[idx]  # (b, lookback + out_len): the only copy
+        x, level = normalise_inputs(w[:, : self.lookback], self.level_len)
+        y = w[:, self.lookback :] - level
+        return x.astype(np.float32), y.astype(np.float32)
+
+
+def make(z: np.ndarray, lookback: int, out_len: int, level_len: int) -> WindowSet:
+    """All windows of ``lookback`` inputs followed by ``out_len`` targets (no copies)."""
+    width = lookback + out_len
+    if len(z) < width:
+        view = np.empty((0, width), dtype=np.float64)
+    else:
+        view = sliding_window_view(np.asarray(z, dtype=np.float64), width)
+    return WindowSet(view, lookback, out_len, level_len)
+
+
+def split_by_time(n_values: int, width: int, out_len: int, val_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window start indices for training and validation.
+
+    Validation windows have all their targets in the last ``val_size`` values; training
+    windows end before those values start, so no validation target is ever trained on.
+    """
+    n_windows = max(0, n_values - width + 1)
+    starts = np.arange(n_windows)
+    if val_size < out_len:
+        return starts, starts[:0]
+    cut = n_values - val_size
+    train = starts[starts + width <= cut]
+    val = starts[starts + width - out_len >= cut]
+    return train, val
