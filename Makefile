@@ -30,7 +30,7 @@ demo: install
 	@echo "demo outputs: runs/demo (config.json, model.safetensors, metrics.json, holdout.csv, history.csv, forecast.csv)"
 
 bench: install
-	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/core.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

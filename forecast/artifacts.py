@@ -91,9 +91,7 @@ def staged_run(target: Path) -> Iterator[Path]:
     target = Path(target)
     if target.exists() and not (target / CONFIG).is_file():
         if not target.is_dir() or any(target.iterdir()):
-            raise RunError(
-                f"{target}: exists and is not a run directory; choose another --out or remove it"
-            )
+            raise RunError(f"{target}: exists and is not a run directory; choose another --out or remove it")
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     clean_stale(parent)
@@ -163,9 +161,11 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise RunError(f"{path}: not a JSON object")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
-        made_by = raw.get("versions", {}).get("forecast", "an unknown version") if isinstance(
-            raw.get("versions"), dict
-        ) else "an unknown version"
+        made_by = (
+            raw.get("versions", {}).get("forecast", "an unknown version")
+            if isinstance(raw.get("versions"), dict)
+            else "an unknown version"
+        )
         raise RunError(
             f"{path}: run schema version {version!r} (written by forecast {made_by}); this "
             f"forecast reads schema version {SCHEMA_VERSION}; retrain with this version"

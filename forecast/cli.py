@@ -53,7 +53,10 @@ EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input dat
 _DATA, _WIN, _MODEL, _TRAIN, _OUT = "Data", "Windows", "Model", "Training", "Output"
 
 JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object on stdout; human output goes to stderr.", rich_help_panel=_OUT)
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON object on stdout; human output goes to stderr.", rich_help_panel=_OUT
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=_OUT)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
@@ -186,38 +189,143 @@ def _main(
     """
 
 
-@command("train", epilog="Example: forecast train sample_data/alcohol_sales.csv --model gru --epochs 50\n\n" + EXIT_CODES)
+@command(
+    "train",
+    epilog="Example: forecast train sample_data/alcohol_sales.csv --model gru --epochs 50\n\n" + EXIT_CODES,
+)
 def train_cmd(
-    data: Annotated[str, typer.Argument(help="CSV file: a date column and a numeric value column.", show_default=False)],
-    date_col: Annotated[Optional[str], typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA)] = None,
-    value_col: Annotated[Optional[str], typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA)] = None,
-    freq: Annotated[Optional[str], typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA)] = None,
-    fill: Annotated[Fill, typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA)] = Fill.none,
-    thousands: Annotated[Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)] = None,
-    lookback: Annotated[Optional[int], typer.Option(min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN)] = None,
-    horizon: Annotated[Optional[int], typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN)] = None,
-    strategy: Annotated[Strategy, typer.Option(help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.", rich_help_panel=_WIN)] = Strategy.many_to_many,
-    scaler: Annotated[Scaler, typer.Option(help="window: log + each window's own level; or standard/minmax/none fitted on the training part.", rich_help_panel=_WIN)] = Scaler.window,
-    deseason: Annotated[Deseason, typer.Option(help="Remove the seasonal pattern first; auto = when the seasonality test passes.", rich_help_panel=_WIN)] = Deseason.auto,
-    season: Annotated[Optional[int], typer.Option(min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN)] = None,
-    test_size: Annotated[Optional[int], typer.Option(min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN)] = None,
-    val_size: Annotated[Optional[int], typer.Option(min=0, help="Points before the hold-out used for early stopping (default: 2 x horizon).", rich_help_panel=_WIN)] = None,
-    model: Annotated[ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)] = ModelKind.lstm,
-    layers: Annotated[int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)] = ModelConfig.layers,
-    hidden_size: Annotated[int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)] = ModelConfig.hidden_size,
-    dropout: Annotated[float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)] = ModelConfig.dropout,
-    rnn_activation: Annotated[Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)] = Activation.tanh,
-    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)] = TrainConfig.epochs,
-    batch_size: Annotated[int, typer.Option(min=1, help="Windows per batch.", rich_help_panel=_TRAIN)] = TrainConfig.batch_size,
-    lr: Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)] = TrainConfig.lr,
-    loss: Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)] = Loss.mae,
-    patience: Annotated[int, typer.Option(min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN)] = TrainConfig.patience,
-    clip_grad: Annotated[float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)] = 1.0,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)] = TrainConfig.seed,
-    device: Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)] = Device.auto,
-    refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Retrain on all data (best epoch count) after scoring.", rich_help_panel=_TRAIN)] = True,
-    out: Annotated[Optional[Path], typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=_OUT)] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=_OUT)] = Path("runs"),
+    data: Annotated[
+        str, typer.Argument(help="CSV file: a date column and a numeric value column.", show_default=False)
+    ],
+    date_col: Annotated[
+        Optional[str],
+        typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA),
+    ] = None,
+    value_col: Annotated[
+        Optional[str],
+        typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA),
+    ] = None,
+    freq: Annotated[
+        Optional[str],
+        typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA),
+    ] = None,
+    fill: Annotated[
+        Fill,
+        typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA),
+    ] = Fill.none,
+    thousands: Annotated[
+        Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)
+    ] = None,
+    lookback: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN
+        ),
+    ] = None,
+    horizon: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN
+        ),
+    ] = None,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.",
+            rich_help_panel=_WIN,
+        ),
+    ] = Strategy.many_to_many,
+    scaler: Annotated[
+        Scaler,
+        typer.Option(
+            help="window: log + each window's own level; or standard/minmax/none fitted on the training part.",
+            rich_help_panel=_WIN,
+        ),
+    ] = Scaler.window,
+    deseason: Annotated[
+        Deseason,
+        typer.Option(
+            help="Remove the seasonal pattern first; auto = when the seasonality test passes.",
+            rich_help_panel=_WIN,
+        ),
+    ] = Deseason.auto,
+    season: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN
+        ),
+    ] = None,
+    test_size: Annotated[
+        Optional[int],
+        typer.Option(
+            min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN
+        ),
+    ] = None,
+    val_size: Annotated[
+        Optional[int],
+        typer.Option(
+            min=0,
+            help="Points before the hold-out used for early stopping (default: 2 x horizon).",
+            rich_help_panel=_WIN,
+        ),
+    ] = None,
+    model: Annotated[
+        ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)
+    ] = ModelKind.lstm,
+    layers: Annotated[
+        int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)
+    ] = ModelConfig.layers,
+    hidden_size: Annotated[
+        int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)
+    ] = ModelConfig.hidden_size,
+    dropout: Annotated[
+        float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)
+    ] = ModelConfig.dropout,
+    rnn_activation: Annotated[
+        Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)
+    ] = Activation.tanh,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)
+    ] = TrainConfig.epochs,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Windows per batch.", rich_help_panel=_TRAIN)
+    ] = TrainConfig.batch_size,
+    lr: Annotated[
+        float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)
+    ] = TrainConfig.lr,
+    loss: Annotated[
+        Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)
+    ] = Loss.mae,
+    patience: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN
+        ),
+    ] = TrainConfig.patience,
+    clip_grad: Annotated[
+        float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)
+    ] = 1.0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)
+    ] = TrainConfig.seed,
+    device: Annotated[
+        Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)
+    ] = Device.auto,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit/--no-refit",
+            help="Retrain on all data (best epoch count) after scoring.",
+            rich_help_panel=_TRAIN,
+        ),
+    ] = True,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=_OUT),
+    ] = None,
+    runs_dir: Annotated[
+        Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=_OUT)
+    ] = Path("runs"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -231,15 +339,32 @@ def train_cmd(
     from forecast import pipeline
 
     cfg = RunConfig(
-        data=DataConfig(path=data, date_col=date_col, value_col=value_col, freq=freq, fill=fill, thousands=thousands),
-        window=WindowConfig(
-            lookback=lookback, horizon=horizon, strategy=strategy, scaler=scaler, deseason=deseason,
-            season=season, test_size=test_size, val_size=val_size,
+        data=DataConfig(
+            path=data, date_col=date_col, value_col=value_col, freq=freq, fill=fill, thousands=thousands
         ),
-        model=ModelConfig(kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation),
+        window=WindowConfig(
+            lookback=lookback,
+            horizon=horizon,
+            strategy=strategy,
+            scaler=scaler,
+            deseason=deseason,
+            season=season,
+            test_size=test_size,
+            val_size=val_size,
+        ),
+        model=ModelConfig(
+            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
+        ),
         train=TrainConfig(
-            epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, patience=patience,
-            clip_grad=clip_grad or None, seed=seed, device=device, refit=refit,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            loss=loss,
+            patience=patience,
+            clip_grad=clip_grad or None,
+            seed=seed,
+            device=device,
+            refit=refit,
         ),
     )
     rep = Reporter(as_json, quiet)
@@ -286,7 +411,9 @@ def _progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
         def plain(stage: str, info: Any) -> None:
             if info.epoch == 1 or info.epoch % 10 == 0 or info.epoch == info.epochs:
                 val = f" val_loss {info.val_loss:.4f}" if info.val_loss is not None else ""
-                rep.err.print(f"{stage} epoch {info.epoch}/{info.epochs} loss {info.loss:.4f}{val}", markup=False)
+                rep.err.print(
+                    f"{stage} epoch {info.epoch}/{info.epochs} loss {info.loss:.4f}{val}", markup=False
+                )
 
         yield plain
         return
@@ -294,16 +421,22 @@ def _progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
 
     tasks: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[losses]}"), TimeElapsedColumn(),
-        console=rep.err, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TimeElapsedColumn(),
+        console=rep.err,
+        transient=False,
     ) as bar:
 
         def fancy(stage: str, info: Any) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=info.epochs, losses="")
             val = f" val {info.val_loss:.4f}" if info.val_loss is not None else ""
-            bar.update(tasks[stage], completed=info.epoch, total=info.epochs, losses=f"loss {info.loss:.4f}{val}")
+            bar.update(
+                tasks[stage], completed=info.epoch, total=info.epochs, losses=f"loss {info.loss:.4f}{val}"
+            )
 
         yield fancy
 
@@ -313,7 +446,8 @@ def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> A
     from rich.table import Table
 
     table = Table(
-        title=f"hold-out: last {scores['test_size']} points", box=box.SIMPLE if terminal else None,
+        title=f"hold-out: last {scores['test_size']} points",
+        box=box.SIMPLE if terminal else None,
         title_justify="left",
     )
     table.add_column("forecast")
@@ -333,10 +467,18 @@ def _num(value: float) -> str:
 
 @command("predict", epilog="Example: forecast predict --horizon 24 --out next2y.csv\n\n" + EXIT_CODES)
 def predict_cmd(
-    horizon: Annotated[Optional[int], typer.Option(min=1, help="Steps to forecast (default: the trained horizon; longer rolls forward).")] = None,
+    horizon: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Steps to forecast (default: the trained horizon; longer rolls forward)."),
+    ] = None,
     run: Annotated[Path, typer.Option(help="Run directory to load.")] = Path("runs/latest"),
-    data: Annotated[Optional[str], typer.Option(help="CSV with the same columns, possibly newer rows (default: the training file).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")] = None,
+    data: Annotated[
+        Optional[str],
+        typer.Option(help="CSV with the same columns, possibly newer rows (default: the training file)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,

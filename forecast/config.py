@@ -250,7 +250,7 @@ def _coerce(value: Any, type_text: str, where: str) -> Any:
                 return enum(value)
             except ValueError:
                 choices = ", ".join(m.value for m in enum)
-                raise RunError(f"config.json: {where} is {value!r}; expected one of {choices}")
+                raise RunError(f"config.json: {where} is {value!r}; expected one of {choices}") from None
         allowed = _SCALAR_TYPES.get(part)
         if allowed and isinstance(value, allowed):
             if part in ("int", "float") and isinstance(value, bool):

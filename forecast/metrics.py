@@ -24,7 +24,8 @@ def mape(y: np.ndarray, f: np.ndarray) -> float:
     keep = y != 0
     if not keep.any():
         return float("nan")
-    return float(100.0 * np.mean(np.abs((y[keep] - f[keep]) / y[keep])))
+    with np.errstate(over="ignore"):
+        return float(100.0 * np.mean(np.abs((y[keep] - f[keep]) / y[keep])))
 
 
 def smape(y: np.ndarray, f: np.ndarray) -> float:

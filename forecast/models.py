@@ -31,9 +31,7 @@ class PeepholeLSTMCell(nn.Module):
         self.bias = nn.Parameter(torch.zeros(4 * hidden_size))
         self.peephole = nn.Parameter(torch.zeros(3, hidden_size))  # p_i, p_f, p_o
 
-    def step(
-        self, xw: torch.Tensor, h: torch.Tensor, c: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, xw: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One time step; ``xw`` is the precomputed W x + b, shape (batch, 4 * hidden)."""
         gates = xw + h @ self.weight_hh.T  # (batch, 4 * hidden)
         gi, gf, gg, go = gates.chunk(4, dim=1)

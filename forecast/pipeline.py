@@ -109,9 +109,7 @@ def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
     lookback = w.lookback or default_lookback(season, horizon)
     test_size = horizon if w.test_size is None else w.test_size
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
-    window = dataclasses.replace(
-        w, season=season, horizon=horizon, lookback=lookback, test_size=test_size
-    )
+    window = dataclasses.replace(w, season=season, horizon=horizon, lookback=lookback, test_size=test_size)
     n_train = len(ds.frame) - test_size
     need = lookback + out_len + test_size
     if n_train < lookback + out_len:
@@ -124,9 +122,7 @@ def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
     if w.val_size is None:
         window = dataclasses.replace(window, val_size=_default_val_size(n_train, lookback, out_len, horizon))
     model = dataclasses.replace(cfg.model, input_size=1, output_size=out_len)
-    data_cfg = dataclasses.replace(
-        cfg.data, date_col=ds.date_col, value_col=ds.value_col, freq=ds.freq
-    )
+    data_cfg = dataclasses.replace(cfg.data, date_col=ds.date_col, value_col=ds.value_col, freq=ds.freq)
     return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)
 
 
@@ -157,16 +153,17 @@ def train(
     positions = np.arange(len(y))
     n_train = len(y) - w.test_size
 
-    stage = "holdout" if w.test_size else "train"
+    stage = "train"
     model, transform, result, tw = _fit_once(cfg, y[:n_train], positions[:n_train], stage, on_epoch)
     warnings += tw
     holdout_frame, scores = None, {"test_size": w.test_size}
     if w.test_size:
         holdout_frame, scores = _score_holdout(cfg, model, transform, y, ds, n_train)
     best_epoch, epochs_run, seconds = result.best_epoch, result.epochs_run, result.seconds
-    history = [("holdout" if w.test_size else "train", *row) for row in result.history]
-    refit_epochs = None
+    history = [("train", *row) for row in result.history]
+    refit_epochs, fitted_rows = None, n_train
     if w.test_size and cfg.train.refit:
+        fitted_rows = len(y)
         refit_epochs = best_epoch
         model, transform, refit, tw = _fit_once(
             cfg, y, positions, "refit", on_epoch, epochs=refit_epochs, validate=False
@@ -192,6 +189,9 @@ def train(
             "first_date": ds.dates[0].isoformat(),
             "last_date": ds.dates[-1].isoformat(),
             "anchor": ds.dates[0].isoformat(),
+            # the saved model and transform have seen data up to here (the hold-out cut
+            # with --no-refit); predict needs data reaching at least this far
+            "trained_until": ds.dates[fitted_rows - 1].isoformat(),
         },
         "transform": transform.to_dict(),
         "training": {
@@ -256,7 +256,12 @@ def _fit_once(
 
 
 def _score_holdout(
-    cfg: RunConfig, model: Any, transform: windows.SeriesTransform, y: np.ndarray, ds: data.Dataset, n_train: int
+    cfg: RunConfig,
+    model: Any,
+    transform: windows.SeriesTransform,
+    y: np.ndarray,
+    ds: data.Dataset,
+    n_train: int,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Forecast the held-out tail and score it against naive and seasonal naive."""
     from forecast.predict import forecast_values
@@ -285,7 +290,11 @@ def _score_holdout(
 
 def verdict(name: str, scores: dict[str, Any]) -> str:
     """One line: does the model beat seasonal naive (by MASE, or MAE when MASE is undefined)?"""
-    key = "mase" if np.isfinite(scores["model"]["mase"]) and np.isfinite(scores["seasonal_naive"]["mase"]) else "mae"
+    key = (
+        "mase"
+        if np.isfinite(scores["model"]["mase"]) and np.isfinite(scores["seasonal_naive"]["mase"])
+        else "mae"
+    )
     model, base = scores["model"][key], scores["seasonal_naive"][key]
     label = key.upper()
     if base == 0:
@@ -342,10 +351,10 @@ def load_run(run: Path) -> LoadedRun:
 
 
 def _check_data_meta(section: dict[str, Any], path: Path) -> None:
-    for key in ("path", "date_col", "value_col", "freq", "anchor", "last_date"):
+    for key in ("path", "date_col", "value_col", "freq", "anchor", "trained_until"):
         if not isinstance(section.get(key), str):
             raise RunError(f"{path / artifacts.CONFIG}: data.{key} is missing or not text")
-    for key in ("anchor", "last_date"):
+    for key in ("anchor", "trained_until"):
         try:
             pd.Timestamp(section[key])
         except ValueError:
@@ -382,11 +391,11 @@ def predict(
 
 
 def _check_compatible(ds: data.Dataset, meta: dict[str, Any], lookback: int) -> None:
-    trained_last = pd.Timestamp(meta["data"]["last_date"])
+    trained_last = pd.Timestamp(meta["data"]["trained_until"])
     if ds.dates[-1] < trained_last:
         raise DataError(
-            f"{ds.path}: ends {ds.dates[-1].date()}, before the training data's last date "
-            f"{trained_last.date()}; predict from data at least as recent"
+            f"{ds.path}: ends {ds.dates[-1].date()}, before the model's training data ends "
+            f"({trained_last.date()}); predict from data at least as recent"
         )
     if len(ds.values) < lookback:
         raise DataError(f"{ds.path}: has {len(ds.values)} rows; the model needs the last {lookback}")

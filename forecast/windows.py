@@ -133,9 +133,7 @@ def fit_transform(
     z = base.forward(y, positions)
     if len(z) < 3 * season:
         if deseason is Deseason.on:
-            warnings.append(
-                f"too short to deseasonalise ({len(z)} < 3 x season {season}); left as is"
-            )
+            warnings.append(f"too short to deseasonalise ({len(z)} < 3 x season {season}); left as is")
         return base, warnings
     if deseason is Deseason.auto and not seasonality_test(z, season):
         return base, warnings

@@ -1,0 +1,222 @@
+"""End to end through the Typer app, as a user types it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST, ROOT, write_series
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+ANSI = re.compile(r"\x1b\[")
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def train(data: Path, out: Path, *extra: object):
+    result = invoke("train", data, "--out", out, "--runs-dir", out.parent / "runs", *FAST, *extra)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_every_command_has_help_and_is_in_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for cmd in app.registered_commands:
+        name = cmd.name
+        result = invoke(name, "--help")
+        assert result.exit_code == 0, result.output
+        assert "Example:" in result.output
+        assert f"forecast {name}" in readme, name
+
+
+def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(sample_csv, out)
+    for name in ("config.json", "model.safetensors", "metrics.json", "holdout.csv", "history.csv"):
+        assert (out / name).is_file(), name
+    latest = tmp_path / "runs" / "latest"
+    assert latest.resolve() == out.resolve()
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["sha256"] and config["versions"]["torch"].startswith("2.")
+    assert config["settings"]["window"]["lookback"] == 24 and config["settings"]["window"]["horizon"] == 12
+    holdout = pd.read_csv(out / "holdout.csv")
+    assert list(holdout.columns) == ["date", "actual", "forecast", "naive", "seasonal_naive"]
+    assert holdout["date"].iloc[0] == "2021-08-01" and len(holdout) == 12
+    history = pd.read_csv(out / "history.csv")
+    assert list(history.columns) == ["phase", "epoch", "loss", "val_loss"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["model"]) == {"mae", "rmse", "mape", "smape", "mase"}
+    assert "seasonal naive" in metrics["verdict"]
+
+    result = invoke("predict", "--run", latest, "--horizon", 15)
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert list(forecast.columns) == ["date", "forecast"]
+    assert forecast["date"].tolist()[:2] == ["2022-08-01", "2022-09-01"]
+    assert forecast["date"].iloc[-1] == "2023-10-01" and len(forecast) == 15  # rolled past 12
+    assert np.isfinite(forecast["forecast"]).all() and (forecast["forecast"] > 0).all()
+
+
+def test_default_lstm_beats_seasonal_naive_on_alcohol(sample_csv: Path, tmp_path: Path) -> None:
+    """Default settings, real training: hold-out MASE must beat seasonal naive."""
+    out = tmp_path / "run"
+    result = invoke("train", sample_csv, "--out", out, "--runs-dir", tmp_path / "runs", "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    model, snaive = summary["metrics"]["model"]["mase"], summary["metrics"]["seasonal_naive"]["mase"]
+    assert model < snaive, summary["metrics"]["verdict"]
+    assert summary["metrics"]["verdict"].startswith("LSTM beats seasonal naive")
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru", "rnn", "lstm-peephole"])
+@pytest.mark.parametrize("strategy", ["many-to-many", "many-to-one"])
+def test_each_model_and_strategy(seasonal_csv: Path, tmp_path: Path, model: str, strategy: str) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out, "--model", model, "--strategy", strategy, "--epochs", "2")
+    result = invoke("predict", "--run", out, "--horizon", 5, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["forecast"]
+    assert len(rows) == 5 and all(np.isfinite(r["forecast"]) for r in rows)
+
+
+@pytest.mark.parametrize("scaler", ["standard", "minmax", "none"])
+def test_other_scalers(seasonal_csv: Path, tmp_path: Path, scaler: str) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out, "--scaler", scaler, "--epochs", "2", "--rnn-activation", "relu")
+    assert json.loads((out / "config.json").read_text())["transform"]["scaler"] == scaler
+    assert invoke("predict", "--run", out).exit_code == 0
+
+
+def test_same_seed_byte_identical_forecasts(seasonal_csv: Path, tmp_path: Path) -> None:
+    files = []
+    for k in range(2):
+        out = tmp_path / f"run{k}"
+        train(seasonal_csv, out, "--seed", "5")
+        target = tmp_path / f"f{k}.csv"
+        assert invoke("predict", "--run", out, "--out", target, "-q").exit_code == 0
+        files.append(target.read_bytes())
+    assert files[0] == files[1]
+
+
+def test_saved_model_reproduces_holdout_forecast(seasonal_csv: Path, tmp_path: Path) -> None:
+    """save -> load -> predict gives the very numbers the trained model gave."""
+    out = tmp_path / "run"
+    train(seasonal_csv, out, "--no-refit", "--test-size", "12")
+    truncated = tmp_path / "upto_cut.csv"
+    frame = pd.read_csv(seasonal_csv)
+    frame.iloc[:-12].to_csv(truncated, index=False)
+    result = invoke(
+        "predict", "--run", out, "--data", truncated, "--horizon", 12, "--out", tmp_path / "f.csv"
+    )
+    assert result.exit_code == 0, result.output
+    holdout = pd.read_csv(out / "holdout.csv")
+    again = pd.read_csv(tmp_path / "f.csv")
+    assert holdout["date"].tolist() == again["date"].tolist()
+    np.testing.assert_allclose(again["forecast"], holdout["forecast"], rtol=1e-9)
+
+
+def test_predict_with_newer_data(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out)
+    frame = pd.read_csv(seasonal_csv)
+    newer = pd.concat([frame, pd.DataFrame({"date": ["2010-01-01", "2010-02-01"], "value": [330.0, 335.0]})])
+    path = tmp_path / "newer.csv"
+    newer.to_csv(path, index=False)
+    result = invoke("predict", "--run", out, "--data", path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["forecast"][0]["date"] == "2010-03-01"
+
+
+def test_predict_data_ending_too_early(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out)
+    short = tmp_path / "short.csv"
+    pd.read_csv(seasonal_csv).iloc[:-5].to_csv(short, index=False)
+    result = invoke("predict", "--run", out, "--data", short)
+    assert result.exit_code == 3
+    assert "before the model's training data ends" in result.stderr
+
+
+def test_predict_data_with_other_columns(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out)
+    other = tmp_path / "other.csv"
+    pd.read_csv(seasonal_csv).rename(columns={"value": "sales"}).to_csv(other, index=False)
+    result = invoke("predict", "--run", out, "--data", other)
+    assert result.exit_code == 3 and "no column 'value'" in result.stderr
+
+
+def test_json_summary_and_plain_stderr(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["train", seasonal_csv, "--out", out, "--runs-dir", tmp_path / "runs", "--epochs", "12", "--json"]
+    result = invoke(*args, "--hidden-size", 8)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # stdout is exactly one JSON object
+    assert summary["ok"] and summary["run_dir"] == str(out) and "model.safetensors" in summary["files"]
+    assert "epoch 10/12" in result.stderr  # plain progress lines when not a terminal
+    assert not ANSI.search(result.output)
+
+
+def test_quiet_prints_nothing(seasonal_csv: Path, tmp_path: Path) -> None:
+    result = train(seasonal_csv, tmp_path / "run")
+    assert result.output == ""
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["train", "missing.csv"], 3, "missing.csv: no such file"),
+        (["train", "{sample}", "--lookback", "0"], 2, "Invalid value for '--lookback'"),
+        (["train", "{sample}", "--model", "transformer"], 2, "Invalid value for '--model'"),
+        (["train", "{sample}", "--lookback", "400"], 3, "need at least lookback + horizon"),
+        (["predict", "--run", "{tmp}/nowhere"], 4, "no such run directory"),
+        (["train", "{sample}", "--thousands", ";;"], 2, "--thousands takes one character"),
+    ],
+)
+def test_errors_have_exit_codes_and_one_line(sample_csv: Path, tmp_path: Path, args, code, message) -> None:
+    args = [a.format(sample=sample_csv, tmp=tmp_path) for a in args]
+    result = invoke(
+        *args, "--runs-dir" if args[0] == "train" else "--quiet", *([tmp_path] if args[0] == "train" else [])
+    )
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    if code != 2:
+        assert "Traceback" not in result.output
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def test_predict_without_any_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("predict", "--json")
+    assert result.exit_code == 4
+    assert "train first" in result.stderr
+    assert json.loads(result.stdout) == {"ok": False, "exit_code": 4, "error": result.stderr.strip()[7:]}
+
+
+def test_module_entry_point_and_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "forecast", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("forecast ")
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = "import sys, forecast.cli; print(sorted(m for m in ('torch','pandas','sklearn','matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_short_series_names_minimum(tmp_path: Path) -> None:
+    path = write_series(tmp_path / "short.csv", np.arange(1.0, 31.0))
+    result = invoke("train", path, "--runs-dir", tmp_path)
+    assert result.exit_code == 3
+    assert "30 rows; need at least lookback + horizon + test-size = 24 + 12 + 12 = 48" in result.stderr

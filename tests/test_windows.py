@@ -1,0 +1,142 @@
+"""Windows, splits and series transforms: exact values on tiny arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.config import Deseason, Scaler
+from forecast.windows import (
+    fit_transform,
+    make,
+    normalise_inputs,
+    seasonal_indices,
+    seasonality_test,
+    split_by_time,
+)
+
+
+def test_many_to_many_windows_exact() -> None:
+    z = np.arange(7, dtype=float)  # 0..6
+    ws = make(z, lookback=3, out_len=2, level_len=0)
+    assert len(ws) == 3
+    x, y = ws.batch(np.arange(3))
+    np.testing.assert_array_equal(x, [[0, 1, 2], [1, 2, 3], [2, 3, 4]])
+    np.testing.assert_array_equal(y, [[3, 4], [4, 5], [5, 6]])
+
+
+def test_many_to_one_windows_exact() -> None:
+    z = np.arange(5, dtype=float)
+    ws = make(z, lookback=3, out_len=1, level_len=0)
+    x, y = ws.batch(np.array([1, 0]))
+    np.testing.assert_array_equal(x, [[1, 2, 3], [0, 1, 2]])
+    np.testing.assert_array_equal(y, [[4], [3]])
+
+
+def test_windows_are_views_not_copies() -> None:
+    z = np.arange(1000, dtype=float)
+    ws = make(z, lookback=24, out_len=12, level_len=0)
+    assert np.shares_memory(ws.windows, z)
+    assert ws.windows.base is not None
+
+
+def test_window_level_normalisation() -> None:
+    z = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    ws = make(z, lookback=4, out_len=1, level_len=2)  # level = mean of the last 2 inputs
+    x, y = ws.batch(np.array([0]))
+    np.testing.assert_allclose(x, [[-2.5, -1.5, -0.5, 0.5]])
+    np.testing.assert_allclose(y, [[6.5]])
+
+
+def test_normalise_inputs_oracle() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 9))
+    out, level = normalise_inputs(x, 4)
+    for i in range(6):
+        lvl = sum(x[i, -4:]) / 4
+        assert level[i, 0] == pytest.approx(lvl)
+        np.testing.assert_allclose(out[i], x[i] - lvl)
+
+
+def test_too_short_gives_no_windows() -> None:
+    assert len(make(np.arange(3.0), lookback=3, out_len=2, level_len=0)) == 0
+
+
+@pytest.mark.parametrize("out_len", [1, 3])
+def test_split_never_trains_on_validation_targets(out_len: int) -> None:
+    n, lookback, val = 40, 5, 6
+    width = lookback + out_len
+    train, valid = split_by_time(n, width, out_len, val)
+    cut = n - val
+    assert len(train) and len(valid)
+    assert (train + width <= cut).all()  # training targets end before the cut
+    assert (valid + lookback >= cut).all()  # validation targets all after the cut
+    assert (valid + width <= n).all()
+    assert len(valid) == val - out_len + 1
+
+
+def test_split_without_validation() -> None:
+    train, valid = split_by_time(20, 6, 3, 0)
+    assert len(valid) == 0 and len(train) == 15
+
+
+def test_log_transform_round_trip() -> None:
+    y = np.array([10.0, 20.0, 30.0, 25.0, 40.0, 55.0])
+    t, warnings = fit_transform(y, np.arange(6), Scaler.window, Deseason.off, 1, 3)
+    assert t.log and not warnings and t.level_len == 1
+    np.testing.assert_allclose(t.forward(y, np.arange(6)), np.log1p(y))
+    np.testing.assert_allclose(t.inverse(t.forward(y, np.arange(6)), np.arange(6)), y)
+
+
+def test_negative_values_fall_back_with_warning() -> None:
+    y = np.array([-5.0, 3.0, 8.0, -2.0, 4.0])
+    t, warnings = fit_transform(y, np.arange(5), Scaler.window, Deseason.off, 1, 3)
+    assert not t.log and "negative" in warnings[0]
+    z = t.forward(y, np.arange(5))
+    assert np.isfinite(z).all()
+    np.testing.assert_allclose(t.inverse(z, np.arange(5)), y)
+
+
+@pytest.mark.parametrize("scaler", [Scaler.standard, Scaler.minmax])
+def test_sklearn_scalers_fit_on_given_part_only(scaler: Scaler) -> None:
+    train = np.array([1.0, 2.0, 3.0, 4.0])
+    t, _ = fit_transform(train, np.arange(4), scaler, Deseason.off, 1, 2)
+    future = np.array([100.0])
+    z = t.forward(future, np.array([4]))
+    if scaler is Scaler.standard:
+        assert z[0] == pytest.approx((100 - 2.5) / np.std(train))
+    else:
+        assert z[0] == pytest.approx((100 - 1) / 3)
+    assert t.inverse(z, np.array([4]))[0] == pytest.approx(100.0)
+
+
+def test_transform_json_round_trip() -> None:
+    from forecast.windows import SeriesTransform
+
+    y = 50 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12)
+    t, _ = fit_transform(y, np.arange(60), Scaler.window, Deseason.on, 12, 24)
+    assert t.seasonal is not None and len(t.seasonal) == 12
+    again = SeriesTransform.from_dict(t.to_dict())
+    assert again == t
+
+
+def test_seasonal_indices_recover_a_pure_pattern() -> None:
+    pattern = np.array([3.0, -1.0, -2.0, 0.0])
+    z = np.tile(pattern, 10) + 0.5 * np.arange(40) / 40  # season 4 on a gentle trend
+    idx = seasonal_indices(z, np.arange(40), 4)
+    np.testing.assert_allclose(idx, pattern - pattern.mean(), atol=0.02)
+    assert seasonality_test(z, 4)
+
+
+def test_seasonality_test_rejects_noise() -> None:
+    rng = np.random.default_rng(3)
+    assert not seasonality_test(rng.normal(size=200), 12)
+
+
+def test_seasonal_positions_are_respected() -> None:
+    y = np.tile([10.0, 20.0, 30.0], 12)
+    t, _ = fit_transform(y, np.arange(36), Scaler.window, Deseason.on, 3, 6)
+    # the same value at the same seasonal position maps to the same z wherever it sits
+    assert t.forward(np.array([20.0]), np.array([1]))[0] == pytest.approx(
+        t.forward(np.array([20.0]), np.array([301]))[0]
+    )
