@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,19 +20,12 @@ import pandas as pd
 from forecast.config import DataConfig, Fill
 from forecast.errors import DataError
 
-__all__ = [
-    "Dataset",
-    "read",
-    "file_sha256",
-    "season_length",
-    "future_dates",
-    "steps_between",
-    "write_csv",
-]
+__all__ = ["Dataset", "read", "file_sha256", "season_length", "future_dates", "steps_between", "write_csv"]
 
-_DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month")
+_DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
 _MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
 _SNIFF_BYTES = 64 * 1024
+_MAX_GRID = 5_000_000  # dates on one regular grid; more means a wrong --freq or a stray date
 
 
 @dataclass
@@ -67,28 +62,30 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 def read(cfg: DataConfig) -> Dataset:
     """Read and validate ``cfg.path``: one regular, complete, finite series."""
     path = Path(cfg.path)
-    raw = _read_table(path, cfg)
     name = str(path)
-    warnings: list[str] = []
-    date_col = _pick_date_col(raw, cfg, name)
-    value_col = _pick_value_col(raw, cfg, name, date_col)
-    dates = _parse_dates(raw[date_col], name, date_col)
-    values = _parse_values(raw[value_col], name, value_col, cfg.thousands)
-    frame = pd.DataFrame({"ds": dates.to_numpy(), "y": values, "_line": raw.index + 2})
-    if not frame["ds"].is_monotonic_increasing:
-        frame = frame.sort_values("ds", kind="stable").reset_index(drop=True)
-        warnings.append(f"{name}: dates were not in order; sorted them")
-    dup = frame["ds"].duplicated()
-    if dup.any():
-        first = frame.loc[dup.idxmax()]
-        raise DataError(
-            f"{name}: duplicate date {_fmt(first['ds'])} in column '{date_col}' "
-            f"(line {first['_line']}); each date must appear once"
-        )
-    if len(frame) < 3:
-        raise DataError(f"{name}: {len(frame)} data row(s); need at least 3 to infer a frequency")
-    freq = cfg.freq or _infer_freq(pd.DatetimeIndex(frame["ds"]), name)
-    frame = _complete_grid(frame, freq, cfg.fill, name, date_col, value_col, warnings)
+    notes: list[str] = []
+    with warnings.catch_warnings():  # pandas' parsing chatter; our own notes go to ``warnings``
+        warnings.simplefilter("ignore")
+        raw = _read_table(path)
+        date_col = _pick_date_col(raw, cfg, name)
+        value_col = _pick_value_col(raw, cfg, name, date_col)
+        dates = _parse_dates(raw[date_col], name, date_col)
+        values = _parse_values(raw[value_col], name, value_col, cfg.thousands)
+        frame = pd.DataFrame({"ds": dates.to_numpy(), "y": values, "_line": raw.index})
+        if not frame["ds"].is_monotonic_increasing:
+            frame = frame.sort_values("ds", kind="stable").reset_index(drop=True)
+            notes.append(f"{name}: dates were not in order; sorted them")
+        dup = frame["ds"].duplicated()
+        if dup.any():
+            first = frame.loc[dup.idxmax()]
+            raise DataError(
+                f"{name}: duplicate date {_fmt(first['ds'])} in column '{date_col}' "
+                f"(line {first['_line']}); each date must appear once"
+            )
+        if len(frame) < 3:
+            raise DataError(f"{name}: {len(frame)} data row(s); need at least 3 to infer a frequency")
+        freq = cfg.freq or _infer_freq(pd.DatetimeIndex(frame["ds"]), name)
+        frame = _complete_grid(frame, freq, cfg.fill, name, value_col, notes)
     frame.insert(0, "unique_id", value_col)
     frame = frame[["unique_id", "ds", "y"]].reset_index(drop=True)
     return Dataset(
@@ -99,22 +96,27 @@ def read(cfg: DataConfig) -> Dataset:
         value_col=value_col,
         path=str(path),
         sha256=file_sha256(path),
-        warnings=warnings,
+        warnings=notes,
     )
 
 
-def _read_table(path: Path, cfg: DataConfig) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, not a CSV file")
+def _read_table(path: Path) -> pd.DataFrame:
+    """The file as strings, blank rows dropped, indexed by each row's line number in the file."""
     try:
+        if not path.exists():
+            raise DataError(f"{path}: no such file; check the path")
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory, not a CSV file")
+        if not path.is_file():
+            raise DataError(f"{path}: is not a regular file; give the path of a CSV file")
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
-    if not head.strip():
-        raise DataError(f"{path}: the file is empty; expected a CSV with a header row")
+        raise DataError(
+            f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions"
+        ) from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: is UTF-16 text; save it as UTF-8 CSV")
     if b"\x00" in head:
         raise DataError(f"{path}: looks like a binary file, not a CSV text file")
     try:
@@ -126,35 +128,47 @@ def _read_table(path: Path, cfg: DataConfig) -> pd.DataFrame:
             raise DataError(
                 f"{path}: is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 CSV"
             ) from None
-    sep = _sniff_separator(text)
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty; expected a CSV with a header row")
+    lines = re.split(r"\r\n|\r|\n", text)  # the line breaks pandas knows, not str.splitlines' extras
+    skip = next((i for i, ln in enumerate(lines) if ln.strip()), 0)  # blank lines above the header
     try:
         raw = pd.read_csv(
             path,
-            sep=sep,
+            sep=_sniff_separator(lines[skip:]),
             encoding="utf-8-sig",
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
+            skiprows=skip,
+            skip_blank_lines=False,  # keep them so that row positions stay line numbers
         )
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: is not UTF-8 text ({exc.reason}); save it as UTF-8 CSV") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot be parsed as CSV ({detail})") from None
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas took the extra first field as an index
+        raise DataError(
+            f"{path}: line {skip + 2} has {len(raw.columns) + 1} fields but the header has "
+            f"{len(raw.columns)}; fix the header or the delimiter"
+        )
+    raw = raw.fillna("")
     raw.columns = [str(c).strip() for c in raw.columns]
+    raw.index = raw.index + skip + 2
+    raw = raw[(raw.apply(lambda col: col.str.strip()) != "").any(axis=1)]  # blank or all-empty rows
     if raw.empty:
         raise DataError(f"{path}: has a header but no data rows")
     return raw
 
 
-def _sniff_separator(text: str) -> str:
-    """The delimiter of the header line: comma, semicolon, tab or pipe."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    header = lines[0] if lines else ""
+def _sniff_separator(lines: list[str]) -> str:
+    """The delimiter: comma, semicolon, tab or pipe."""
+    lines = [ln for ln in lines if ln.strip()]
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|").delimiter
     except csv.Error:
-        counts = {d: header.count(d) for d in ",;\t|"}
+        counts = {d: (lines or [""])[0].count(d) for d in ",;\t|"}
         best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
@@ -164,17 +178,20 @@ def _pick_date_col(raw: pd.DataFrame, cfg: DataConfig, name: str) -> str:
     if cfg.date_col is not None:
         if cfg.date_col not in cols:
             raise DataError(f"{name}: no column '{cfg.date_col}' (--date-col); columns are {cols}")
+        if cfg.date_col == cfg.value_col:
+            raise DataError(f"{name}: column '{cfg.date_col}' is both --date-col and --value-col; pick two")
         return cfg.date_col
     for col in cols:
         if col.lower() in _DATE_NAMES and col != cfg.value_col:
             return col
     for col in cols:
-        if col == cfg.value_col:
-            continue
         sample = raw[col].head(50)
-        if _looks_numeric(sample):
+        if col == cfg.value_col or _looks_numeric(sample):
             continue
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            continue
         if parsed.notna().all():
             return col
     raise DataError(f"{name}: no date column found among {cols}; name it with --date-col")
@@ -188,21 +205,20 @@ def _pick_value_col(raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str
     cols = list(raw.columns)
     if cfg.value_col is not None:
         if cfg.value_col not in cols:
-            raise DataError(
-                f"{name}: no column '{cfg.value_col}' (--value-col); columns are {cols}"
-            )
+            raise DataError(f"{name}: no column '{cfg.value_col}' (--value-col); columns are {cols}")
         return cfg.value_col
     others = [c for c in cols if c != date_col]
+    if not others:
+        raise DataError(f"{name}: the only column is '{date_col}' (the dates); add a value column")
     numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands)]
+    if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
+        numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
     if len(numeric) == 1:
         return numeric[0]
     if not numeric:
-        raise DataError(
-            f"{name}: no numeric value column among {others}; name it with --value-col"
-        )
+        raise DataError(f"{name}: no numeric value column among {others}; name it with --value-col")
     raise DataError(
-        f"{name}: several numeric columns {numeric}; pick one with --value-col "
-        "(one series per run for now)"
+        f"{name}: several numeric columns {numeric}; pick one with --value-col (one series per run for now)"
     )
 
 
@@ -220,20 +236,18 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
     text = col.str.strip()
     empty = text.isin(_MISSING)
     if empty.any():
-        line = int(empty.to_numpy().argmax()) + 2
+        line = text.index[int(empty.to_numpy().argmax())]
         raise DataError(f"{name}: empty date in column '{date_col}' at line {line}")
-    if text.str.fullmatch(r"\d{4}").all():  # plain years
-        return pd.to_datetime(text, format="%Y")
+    years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
     try:
-        parsed = pd.to_datetime(text, errors="coerce")
-    except (ValueError, TypeError, OverflowError):
-        parsed = pd.Series(pd.NaT, index=text.index)
-    bad = parsed.isna()
+        parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed time zones
+        parsed = _dates_one_by_one(text)
+    bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
     if bad.any():
-        line = int(bad.to_numpy().argmax()) + 2
-        value = text.iloc[int(bad.to_numpy().argmax())]
+        i = int(bad.argmax())
         raise DataError(
-            f"{name}: cannot parse date {value!r} in column '{date_col}' at line {line}; "
+            f"{name}: cannot parse date {text.iloc[i]!r} in column '{date_col}' at line {text.index[i]}; "
             f"dates must share one format (first value is {text.iloc[0]!r})"
         )
     if getattr(parsed.dt, "tz", None) is not None:
@@ -241,20 +255,31 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
     return parsed
 
 
+def _dates_one_by_one(text: pd.Series) -> pd.Series:
+    """Slow path (mixed time zones): each date alone, in UTC; NaT where awareness differs from the first."""
+    stamps = [pd.to_datetime(v, errors="coerce") for v in text]
+    aware = [s is not pd.NaT and s.tzinfo is not None for s in stamps]
+    out = [s.tz_convert("UTC").tz_localize(None) if a else s for s, a in zip(stamps, aware, strict=True)]
+    out = [s if a == aware[0] else pd.NaT for s, a in zip(out, aware, strict=True)]
+    return pd.Series(pd.to_datetime(out, errors="coerce"), index=text.index)
+
+
 def _parse_values(col: pd.Series, name: str, value_col: str, thousands: str | None) -> np.ndarray:
     text = col.str.strip()
     if thousands:
         text = text.str.replace(thousands, "", regex=False)
     missing = text.isin(_MISSING)
-    numbers = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = numbers.isna() & ~missing
+    numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype(np.float64)
+    bad = (numbers.isna() & ~missing).to_numpy()
     if bad.any():
-        i = int(bad.to_numpy().argmax())
-        value = col.iloc[i]
-        hint = " (a thousands separator? use --thousands ,)" if "," in str(value) else ""
+        i = int(bad.argmax())
+        value = col.iloc[i].strip()
+        hint = " (a thousands separator? use --thousands ,)" if "," in value else ""
         raise DataError(
-            f"{name}: value {value!r} in column '{value_col}' at line {i + 2} is not a number{hint}"
+            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}"
         )
+    if not np.isfinite(numbers).any():
+        raise DataError(f"{name}: column '{value_col}' holds no finite number; pick another with --value-col")
     return numbers.to_numpy(dtype=np.float64)
 
 
@@ -263,27 +288,43 @@ def _fmt(ts: object) -> str:
     return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
+def _offset(freq: str, name: str) -> pd.DateOffset:
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{name}: --freq {freq!r} is not a pandas frequency ({exc}); use e.g. MS, D, h"
+        ) from None
+    if offset.n <= 0:
+        raise DataError(f"{name}: --freq {freq!r} does not step forward in time; use e.g. MS, D, h")
+    return offset
+
+
+def _grid_size(dates: pd.DatetimeIndex, offset: pd.DateOffset) -> float:
+    """About how many dates the grid from first to last holds, without building it."""
+    anchor = pd.Timestamp("2000-01-03")  # a Monday: one step of B, W or MS is about its usual length
+    return (dates[-1] - dates[0]) / (anchor + offset - anchor) + 1
+
+
 def _infer_freq(dates: pd.DatetimeIndex, name: str) -> str:
     """pandas' inference, else the coarsest calendar grid that holds every date (gaps allowed)."""
     freq = pd.infer_freq(dates)
     if freq:
-        return freq
-    first = dates[0]
-    month = first.strftime("%b").upper()
-    candidates = [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME"]
-    candidates += [f"W-{first.strftime('%a').upper()}", "D", "B", "h", "min", "s"]
-    diffs = np.diff(dates.asi8)
-    step = int(np.min(diffs)) if len(diffs) else 0
-    if step > 0:
-        candidates.append(pd.tseries.frequencies.to_offset(pd.Timedelta(step)).freqstr)
+        return getattr(freq, "freqstr", freq)
+    month, day = dates[0].strftime("%b").upper(), dates[0].strftime("%a").upper()
+    candidates = [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}"]
+    candidates += ["D", "B", "h", "min", "s"]
+    step = pd.Timedelta(int(np.min(np.diff(dates.asi8))), unit=dates.unit)
     best: tuple[int, str] | None = None
-    for cand in candidates:
+    for cand in [*candidates, step]:
         try:
-            grid = pd.date_range(dates[0], dates[-1], freq=cand)
-        except ValueError:
+            offset = pd.tseries.frequencies.to_offset(cand)
+            if _grid_size(dates, offset) > 20 * len(dates) + 100:
+                continue
+            grid = pd.date_range(dates[0], dates[-1], freq=offset)
+        except (ValueError, OverflowError):  # a step too long for nanoseconds
             continue
-        if len(grid) > 20 * len(dates) + 100:
-            continue
+        cand = offset.freqstr
         if dates.isin(grid).all() and (best is None or len(grid) < best[0]):
             best = (len(grid), cand)
     if best is None:
@@ -295,20 +336,17 @@ def _infer_freq(dates: pd.DatetimeIndex, name: str) -> str:
 
 
 def _complete_grid(
-    frame: pd.DataFrame,
-    freq: str,
-    fill: Fill,
-    name: str,
-    date_col: str,
-    value_col: str,
-    warnings: list[str],
+    frame: pd.DataFrame, freq: str, fill: Fill, name: str, value_col: str, notes: list[str]
 ) -> pd.DataFrame:
     """Check that the dates form one regular grid with finite values; fill only if asked."""
     dates = pd.DatetimeIndex(frame["ds"])
-    try:
-        grid = pd.date_range(dates[0], dates[-1], freq=freq)
-    except ValueError as exc:
-        raise DataError(f"{name}: --freq {freq!r} is not a pandas frequency ({exc})") from None
+    size = _grid_size(dates, _offset(freq, name))
+    if size > _MAX_GRID:
+        raise DataError(
+            f"{name}: {_fmt(dates[0])} to {_fmt(dates[-1])} spans about {size:.3g} {freq} steps; "
+            f"at most {_MAX_GRID:,} fit. Check --freq or the dates"
+        )
+    grid = pd.date_range(dates[0], dates[-1], freq=freq)
     off_grid = ~dates.isin(grid)
     if off_grid.any():
         i = int(off_grid.argmax())
@@ -347,7 +385,7 @@ def _complete_grid(
         full["y"] = _fill(full["y"], fill)
         if full["y"].isna().any():  # leading gaps cannot be forward-filled or interpolated
             full["y"] = full["y"].bfill()
-        warnings.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
+        notes.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
     return full.reset_index()[["ds", "y"]]
 
 
@@ -361,7 +399,7 @@ def _fill(y: pd.Series, fill: Fill) -> pd.Series:
 
 _SEASONS = {
     "Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "C": 5, "h": 24, "H": 24,
-    "min": 60, "T": 60, "s": 60, "S": 60,
+    "min": 60, "T": 60, "s": 60, "S": 60, "SM": 24, "BM": 12, "CBM": 12, "BQ": 4, "BY": 1, "BA": 1,
 }  # fmt: skip
 
 
@@ -370,7 +408,7 @@ def season_length(freq: str) -> int:
     offset = pd.tseries.frequencies.to_offset(freq)
     if offset.n != 1:
         return 1  # e.g. 15min or 2h: no standard season; pass --season
-    base = offset.name.split("-")[0]
+    base = offset.rule_code.split("-")[0]
     for prefix in sorted(_SEASONS, key=len, reverse=True):
         if base.startswith(prefix):
             return _SEASONS[prefix]
