@@ -23,6 +23,8 @@ from forecast.errors import RunError
 __all__ = [
     "CONFIG",
     "WEIGHTS",
+    "SERIES",
+    "read_series",
     "staged_run",
     "write_json",
     "read_config",
@@ -35,6 +37,7 @@ __all__ = [
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
+SERIES = "series.json"
 _TMP_PREFIX = ".tmp-"
 _OLD_PREFIX = ".old-"
 
@@ -144,7 +147,7 @@ def resolve_run(run: Path) -> Path:
     real = run.resolve()
     if not real.is_dir():
         raise RunError(f"{run}: is not a directory")
-    for name in (CONFIG, WEIGHTS):
+    for name in (CONFIG, WEIGHTS, SERIES):
         if not (real / name).is_file():
             raise RunError(f"{run}: incomplete run directory, {name} is missing; train again")
     return real
@@ -170,7 +173,7 @@ def read_config(run_dir: Path) -> dict[str, Any]:
             f"{path}: run schema version {version!r} (written by forecast {made_by}); this "
             f"forecast reads schema version {SCHEMA_VERSION}; retrain with this version"
         )
-    for section in ("settings", "data", "transform", "weights", "training"):
+    for section in ("settings", "data", "weights", "training"):
         if not isinstance(raw.get(section), dict):
             raise RunError(f"{path}: section '{section}' is missing or not an object")
     return raw
@@ -201,3 +204,25 @@ def load_weights(path: Path, expected_sha256: str) -> dict[str, Any]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RunError(f"{path}: not a valid safetensors file ({exc}); train again") from None
+
+
+def read_series(run_dir: Path, expected_sha256: Any) -> dict[str, Any]:
+    """series.json (ids, methods, fitted transforms) after checking its recorded SHA-256."""
+    path = run_dir / SERIES
+    if not isinstance(expected_sha256, str) or sha256_file(path) != expected_sha256:
+        raise RunError(
+            f"{path}: SHA-256 differs from the one in config.json: altered or truncated; train again"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: unreadable or not JSON ({exc}); train again") from None
+    ids, methods = (
+        raw.get("ids") if isinstance(raw, dict) else None,
+        raw.get("method") if isinstance(raw, dict) else None,
+    )
+    if not isinstance(ids, list) or not isinstance(methods, list) or len(ids) != len(methods):
+        raise RunError(f"{path}: 'ids' and 'method' must be lists of equal length")
+    if not all(isinstance(i, str) for i in ids) or not set(methods) <= {"model", "seasonal_naive"}:
+        raise RunError(f"{path}: ids must be text and methods 'model' or 'seasonal_naive'")
+    return raw

@@ -216,6 +216,16 @@ def train_cmd(
     thousands: Annotated[
         Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)
     ] = None,
+    id_col: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Series id column: long format, one global model for all series.", rich_help_panel=_DATA
+        ),
+    ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=_DATA),
+    ] = False,
     lookback: Annotated[
         Optional[int],
         typer.Option(
@@ -288,8 +298,28 @@ def train_cmd(
         int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)
     ] = TrainConfig.epochs,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Windows per batch.", rich_help_panel=_TRAIN)
-    ] = TrainConfig.batch_size,
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="Windows per batch (default: from the window count, 32 to 1024).",
+            rich_help_panel=_TRAIN,
+        ),
+    ] = None,
+    windows_per_epoch: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Windows drawn per epoch (bounds epoch time on big panels).", rich_help_panel=_TRAIN
+        ),
+    ] = TrainConfig.windows_per_epoch,
+    ensemble: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=100,
+            help="Models from seeds seed, seed+1, ...; forecasts are their median.",
+            rich_help_panel=_TRAIN,
+        ),
+    ] = 1,
     lr: Annotated[
         float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)
     ] = TrainConfig.lr,
@@ -330,7 +360,7 @@ def train_cmd(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Train a recurrent network on one series, score it on a hold-out, save a run.
+    """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
     The last --test-size points are held out and forecast; the network is compared with
     naive and seasonal-naive forecasts, then retrained on all the data and saved to a run
@@ -340,7 +370,14 @@ def train_cmd(
 
     cfg = RunConfig(
         data=DataConfig(
-            path=data, date_col=date_col, value_col=value_col, freq=freq, fill=fill, thousands=thousands
+            path=data,
+            date_col=date_col,
+            value_col=value_col,
+            freq=freq,
+            fill=fill,
+            thousands=thousands,
+            id_col=id_col,
+            wide=wide,
         ),
         window=WindowConfig(
             lookback=lookback,
@@ -358,6 +395,8 @@ def train_cmd(
         train=TrainConfig(
             epochs=epochs,
             batch_size=batch_size,
+            windows_per_epoch=windows_per_epoch,
+            ensemble=ensemble,
             lr=lr,
             loss=loss,
             patience=patience,
@@ -445,8 +484,11 @@ def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> A
     from rich import box
     from rich.table import Table
 
+    title = f"hold-out: last {scores['test_size']} points"
+    if scores.get("trained_series", 1) > 1:
+        title += f" of {scores['trained_series']} series (means)"
     table = Table(
-        title=f"hold-out: last {scores['test_size']} points",
+        title=title,
         box=box.SIMPLE if terminal else None,
         title_justify="left",
     )
@@ -479,18 +521,22 @@ def predict_cmd(
     out: Annotated[
         Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")
     ] = None,
+    series: Annotated[
+        Optional[list[str]], typer.Option("--series", help="Forecast only this series id (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forecast the steps after the last observation with a trained run.
 
-    Writes CSV date,forecast (atomically) and shows it as a table.
+    Writes CSV date,forecast (panels: series,date,forecast,method) atomically and shows
+    it as a table.
     """
     from forecast import pipeline
 
     rep = Reporter(as_json, quiet)
-    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out)
+    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out, only=series)
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(_forecast_table(outcome.frame, rep.terminal))
@@ -511,11 +557,17 @@ def _forecast_table(frame: Any, terminal: bool) -> Any:
     from rich.table import Table
 
     table = Table(box=box.SIMPLE if terminal else None)
-    table.add_column("date")
-    table.add_column("forecast", justify="right")
-    for date, value in zip(frame["date"], frame["forecast"]):
-        table.add_row(str(date), f"{value:,.2f}")
+    columns = [c for c in ("series", "date", "forecast", "method") if c in frame.columns]
+    for col in columns:
+        table.add_column(col, justify="right" if col == "forecast" else "left")
+    for row in frame.head(_TABLE_ROWS).to_dict(orient="records"):
+        table.add_row(*(f"{row[c]:,.2f}" if c == "forecast" else str(row[c]) for c in columns))
+    if len(frame) > _TABLE_ROWS:
+        table.caption = f"first {_TABLE_ROWS} of {len(frame)} rows"
     return table
+
+
+_TABLE_ROWS = 60
 
 
 def main() -> None:

@@ -97,6 +97,8 @@ class DataConfig:
     freq: str | None = None
     fill: Fill = Fill.none
     thousands: str | None = None
+    id_col: str | None = None
+    wide: bool = False
 
     def __post_init__(self) -> None:
         _check(
@@ -154,7 +156,9 @@ class TrainConfig:
     """The optimisation loop."""
 
     epochs: int = 150
-    batch_size: int = 32
+    batch_size: int | None = None  # None: from the window count (32 for one short series)
+    windows_per_epoch: int = 50_000
+    ensemble: int = 1
     lr: float = 3e-3
     loss: Loss = Loss.mae
     patience: int = 25
@@ -165,7 +169,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
-        _check(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
+        _check(
+            self.batch_size is None or self.batch_size >= 1,
+            f"--batch-size must be at least 1, got {self.batch_size}",
+        )
+        _check(
+            self.windows_per_epoch >= 1,
+            f"--windows-per-epoch must be at least 1, got {self.windows_per_epoch}",
+        )
+        _check(1 <= self.ensemble <= 100, f"--ensemble must be 1 to 100, got {self.ensemble}")
         _check(self.lr > 0, f"--lr must be positive, got {self.lr}")
         _check(self.patience >= 1, f"--patience must be at least 1, got {self.patience}")
         _check(

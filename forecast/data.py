@@ -17,29 +17,40 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.config import DataConfig, Fill
+from forecast import validate
+from forecast.config import DataConfig
 from forecast.errors import DataError
 
-__all__ = ["Dataset", "read", "file_sha256", "season_length", "future_dates", "steps_between", "write_csv"]
+__all__ = ["Dataset", "read", "file_sha256", "write_csv"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
 _MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
 _SNIFF_BYTES = 64 * 1024
-_MAX_GRID = 5_000_000  # dates on one regular grid; more means a wrong --freq or a stray date
 
 
 @dataclass
 class Dataset:
-    """A validated series: the long frame plus what was learnt while reading it."""
+    """Validated series: the long frame plus what was learnt while reading it."""
 
-    frame: pd.DataFrame  # columns unique_id, ds, y; sorted; one regular grid
+    frame: pd.DataFrame  # unique_id, ds, y; sorted by series then date; one regular grid each
     freq: str
     season: int
     date_col: str
-    value_col: str
+    value_col: str  # the value column (long format) or a label for the wide columns
+    id_col: str | None
+    wide: bool
     path: str
     sha256: str
+    anchor: pd.Timestamp  # the earliest date: grid position 0
+    positions: np.ndarray  # per row: steps since ``anchor``
+    ids: np.ndarray  # series ids in frame order
+    indptr: np.ndarray  # rows of series k are indptr[k]:indptr[k + 1]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def panel(self) -> bool:
+        """Read as several series (--id-col or --wide): outputs carry a series column."""
+        return self.id_col is not None or self.wide
 
     @property
     def values(self) -> np.ndarray:
@@ -48,6 +59,10 @@ class Dataset:
     @property
     def dates(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.frame["ds"])
+
+    def rows(self, k: int) -> slice:
+        """Row slice of series ``k``."""
+        return slice(int(self.indptr[k]), int(self.indptr[k + 1]))
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -60,44 +75,71 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def read(cfg: DataConfig) -> Dataset:
-    """Read and validate ``cfg.path``: one regular, complete, finite series."""
+    """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide)."""
     path = Path(cfg.path)
     name = str(path)
-    notes: list[str] = []
     with warnings.catch_warnings():  # pandas' parsing chatter; our own notes go to ``warnings``
         warnings.simplefilter("ignore")
         raw = _read_table(path)
         date_col = _pick_date_col(raw, cfg, name)
-        value_col = _pick_value_col(raw, cfg, name, date_col)
+        id_col = _pick_id_col(raw, cfg, name, date_col)
+        value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
         dates = _parse_dates(raw[date_col], name, date_col)
-        values = _parse_values(raw[value_col], name, value_col, cfg.thousands)
-        frame = pd.DataFrame({"ds": dates.to_numpy(), "y": values, "_line": raw.index})
-        if not frame["ds"].is_monotonic_increasing:
-            frame = frame.sort_values("ds", kind="stable").reset_index(drop=True)
-            notes.append(f"{name}: dates were not in order; sorted them")
-        dup = frame["ds"].duplicated()
-        if dup.any():
-            first = frame.loc[dup.idxmax()]
-            raise DataError(
-                f"{name}: duplicate date {_fmt(first['ds'])} in column '{date_col}' "
-                f"(line {first['_line']}); each date must appear once"
-            )
-        if len(frame) < 3:
-            raise DataError(f"{name}: {len(frame)} data row(s); need at least 3 to infer a frequency")
-        freq = cfg.freq or _infer_freq(pd.DatetimeIndex(frame["ds"]), name)
-        frame = _complete_grid(frame, freq, cfg.fill, name, value_col, notes)
-    frame.insert(0, "unique_id", value_col)
-    frame = frame[["unique_id", "ds", "y"]].reset_index(drop=True)
+        rows = _long_rows(raw, dates, value_cols, id_col, cfg, name)
+        label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
+        panel = id_col is not None or cfg.wide
+        reg = validate.regularise(rows, cfg.freq, cfg.fill, name, (date_col, label), panel)
+    uid = reg.frame["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
     return Dataset(
-        frame=frame,
-        freq=freq,
-        season=season_length(freq),
+        frame=reg.frame.reset_index(drop=True),
+        freq=reg.freq,
+        season=validate.season_length(reg.freq),
         date_col=date_col,
-        value_col=value_col,
+        value_col=label,
+        id_col=id_col,
+        wide=cfg.wide and cfg.value_col is None,
         path=str(path),
         sha256=file_sha256(path),
-        warnings=notes,
+        anchor=reg.anchor,
+        positions=reg.positions,
+        ids=uid[starts],
+        indptr=np.r_[starts, len(uid)].astype(np.int64),
+        warnings=reg.notes,
     )
+
+
+def _long_rows(
+    raw: pd.DataFrame, dates: pd.Series, value_cols: list[str], id_col: str | None, cfg: DataConfig, name: str
+) -> pd.DataFrame:
+    """Rows (unique_id, ds, y, _line) in file order; wide columns are trimmed of their empty ends."""
+    lines = raw.index.to_numpy()
+    if len(value_cols) == 1:
+        y = _parse_values(raw[value_cols[0]], name, value_cols[0], cfg.thousands)
+        if id_col is None:
+            uid = np.full(len(raw), value_cols[0], dtype=object)
+        else:
+            uid = raw[id_col].str.strip().to_numpy(dtype=object)
+            empty = uid == ""
+            if empty.any():
+                raise DataError(
+                    f"{name}: empty series id in column '{id_col}' at line {lines[int(empty.argmax())]}"
+                )
+        return pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy(), "y": y, "_line": lines})
+    parts = []
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    for col in value_cols:
+        y = _parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+        present = np.flatnonzero(~np.isnan(y[order]))  # a column may start late or end early
+        if not len(present):
+            raise DataError(
+                f"{name}: column '{col}' has no values; drop it or name the others with --value-col"
+            )
+        keep = order[present[0] : present[-1] + 1]
+        parts.append(
+            pd.DataFrame({"unique_id": col, "ds": dates.to_numpy()[keep], "y": y[keep], "_line": lines[keep]})
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -201,24 +243,37 @@ def _looks_numeric(col: pd.Series) -> bool:
     return bool(pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce").notna().all())
 
 
-def _pick_value_col(raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str) -> str:
+def _pick_id_col(raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str) -> str | None:
+    if cfg.id_col is None:
+        return None
+    if cfg.id_col not in raw.columns:
+        raise DataError(f"{name}: no column '{cfg.id_col}' (--id-col); columns are {list(raw.columns)}")
+    if cfg.id_col in (date_col, cfg.value_col):
+        raise DataError(f"{name}: column '{cfg.id_col}' cannot be both --id-col and the date or value column")
+    return cfg.id_col
+
+
+def _pick_value_cols(
+    raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str, id_col: str | None
+) -> list[str]:
     cols = list(raw.columns)
     if cfg.value_col is not None:
         if cfg.value_col not in cols:
             raise DataError(f"{name}: no column '{cfg.value_col}' (--value-col); columns are {cols}")
-        return cfg.value_col
-    others = [c for c in cols if c != date_col]
+        return [cfg.value_col]
+    others = [c for c in cols if c not in (date_col, id_col)]
     if not others:
-        raise DataError(f"{name}: the only column is '{date_col}' (the dates); add a value column")
+        raise DataError(f"{name}: the only columns are {cols}; add a value column")
     numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands)]
     if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
         numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
-    if len(numeric) == 1:
-        return numeric[0]
     if not numeric:
         raise DataError(f"{name}: no numeric value column among {others}; name it with --value-col")
+    if len(numeric) == 1 or (cfg.wide and id_col is None):
+        return numeric
     raise DataError(
-        f"{name}: several numeric columns {numeric}; pick one with --value-col (one series per run for now)"
+        f"{name}: several numeric columns {numeric}; pick one with --value-col"
+        + ("" if id_col else ", or read each column as a series with --wide")
     )
 
 
@@ -264,7 +319,9 @@ def _dates_one_by_one(text: pd.Series) -> pd.Series:
     return pd.Series(pd.to_datetime(out, errors="coerce"), index=text.index)
 
 
-def _parse_values(col: pd.Series, name: str, value_col: str, thousands: str | None) -> np.ndarray:
+def _parse_values(
+    col: pd.Series, name: str, value_col: str, thousands: str | None, allow_empty: bool = False
+) -> np.ndarray:
     text = col.str.strip()
     if thousands:
         text = text.str.replace(thousands, "", regex=False)
@@ -278,153 +335,9 @@ def _parse_values(col: pd.Series, name: str, value_col: str, thousands: str | No
         raise DataError(
             f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}"
         )
-    if not np.isfinite(numbers).any():
+    if not np.isfinite(numbers).any() and not (allow_empty and missing.all()):
         raise DataError(f"{name}: column '{value_col}' holds no finite number; pick another with --value-col")
     return numbers.to_numpy(dtype=np.float64)
-
-
-def _fmt(ts: object) -> str:
-    stamp = pd.Timestamp(ts)  # type: ignore[arg-type]
-    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
-
-
-def _offset(freq: str, name: str) -> pd.DateOffset:
-    try:
-        offset = pd.tseries.frequencies.to_offset(freq)
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"{name}: --freq {freq!r} is not a pandas frequency ({exc}); use e.g. MS, D, h"
-        ) from None
-    if offset.n <= 0:
-        raise DataError(f"{name}: --freq {freq!r} does not step forward in time; use e.g. MS, D, h")
-    return offset
-
-
-def _grid_size(dates: pd.DatetimeIndex, offset: pd.DateOffset) -> float:
-    """About how many dates the grid from first to last holds, without building it."""
-    anchor = pd.Timestamp("2000-01-03")  # a Monday: one step of B, W or MS is about its usual length
-    return (dates[-1] - dates[0]) / (anchor + offset - anchor) + 1
-
-
-def _infer_freq(dates: pd.DatetimeIndex, name: str) -> str:
-    """pandas' inference, else the coarsest calendar grid that holds every date (gaps allowed)."""
-    freq = pd.infer_freq(dates)
-    if freq:
-        return getattr(freq, "freqstr", freq)
-    month, day = dates[0].strftime("%b").upper(), dates[0].strftime("%a").upper()
-    candidates = [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}"]
-    candidates += ["D", "B", "h", "min", "s"]
-    step = pd.Timedelta(int(np.min(np.diff(dates.asi8))), unit=dates.unit)
-    best: tuple[int, str] | None = None
-    for cand in [*candidates, step]:
-        try:
-            offset = pd.tseries.frequencies.to_offset(cand)
-            if _grid_size(dates, offset) > 20 * len(dates) + 100:
-                continue
-            grid = pd.date_range(dates[0], dates[-1], freq=offset)
-        except (ValueError, OverflowError):  # a step too long for nanoseconds
-            continue
-        cand = offset.freqstr
-        if dates.isin(grid).all() and (best is None or len(grid) < best[0]):
-            best = (len(grid), cand)
-    if best is None:
-        raise DataError(
-            f"{name}: dates are not regularly spaced (no frequency fits them); "
-            "give one with --freq (e.g. MS, D, W-SUN, h)"
-        )
-    return best[1]
-
-
-def _complete_grid(
-    frame: pd.DataFrame, freq: str, fill: Fill, name: str, value_col: str, notes: list[str]
-) -> pd.DataFrame:
-    """Check that the dates form one regular grid with finite values; fill only if asked."""
-    dates = pd.DatetimeIndex(frame["ds"])
-    size = _grid_size(dates, _offset(freq, name))
-    if size > _MAX_GRID:
-        raise DataError(
-            f"{name}: {_fmt(dates[0])} to {_fmt(dates[-1])} spans about {size:.3g} {freq} steps; "
-            f"at most {_MAX_GRID:,} fit. Check --freq or the dates"
-        )
-    grid = pd.date_range(dates[0], dates[-1], freq=freq)
-    off_grid = ~dates.isin(grid)
-    if off_grid.any():
-        i = int(off_grid.argmax())
-        raise DataError(
-            f"{name}: date {_fmt(dates[i])} (line {frame['_line'].iloc[i]}) is not on the "
-            f"{freq} grid starting {_fmt(dates[0])}; check --freq or the dates"
-        )
-    y = frame["y"].to_numpy()
-    if np.isinf(y).any():
-        i = int(np.isinf(y).argmax())
-        if fill is Fill.none:
-            raise DataError(
-                f"{name}: infinite value in column '{value_col}' at line {frame['_line'].iloc[i]} "
-                f"(date {_fmt(dates[i])}); fix it or repair with --fill"
-            )
-        frame = frame.assign(y=frame["y"].replace([np.inf, -np.inf], np.nan))
-    full = frame.set_index("ds").reindex(grid)
-    full.index.name = "ds"
-    gaps = full["_line"].isna()
-    if gaps.any() and fill is Fill.none:
-        first = _fmt(full.index[int(gaps.to_numpy().argmax())])
-        raise DataError(
-            f"{name}: gap in the {freq} series: {int(gaps.sum())} missing date(s), first "
-            f"{first}; fill with --fill ffill|interpolate|zero"
-        )
-    nan = full["y"].isna() & ~gaps
-    if nan.any() and fill is Fill.none:
-        i = int(nan.to_numpy().argmax())
-        raise DataError(
-            f"{name}: empty or NaN value in column '{value_col}' at line "
-            f"{int(full['_line'].iloc[i])} (date {_fmt(full.index[i])}); "
-            "fill with --fill ffill|interpolate|zero"
-        )
-    repaired = int(full["y"].isna().sum())
-    if repaired:
-        full["y"] = _fill(full["y"], fill)
-        if full["y"].isna().any():  # leading gaps cannot be forward-filled or interpolated
-            full["y"] = full["y"].bfill()
-        notes.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
-    return full.reset_index()[["ds", "y"]]
-
-
-def _fill(y: pd.Series, fill: Fill) -> pd.Series:
-    if fill is Fill.ffill:
-        return y.ffill()
-    if fill is Fill.interpolate:
-        return y.interpolate(method="linear", limit_direction="both")
-    return y.fillna(0.0)
-
-
-_SEASONS = {
-    "Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "C": 5, "h": 24, "H": 24,
-    "min": 60, "T": 60, "s": 60, "S": 60, "SM": 24, "BM": 12, "CBM": 12, "BQ": 4, "BY": 1, "BA": 1,
-}  # fmt: skip
-
-
-def season_length(freq: str) -> int:
-    """Seasonal period implied by a frequency: 12 for monthly, 4 quarterly, 7 daily..."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if offset.n != 1:
-        return 1  # e.g. 15min or 2h: no standard season; pass --season
-    base = offset.rule_code.split("-")[0]
-    for prefix in sorted(_SEASONS, key=len, reverse=True):
-        if base.startswith(prefix):
-            return _SEASONS[prefix]
-    return 1
-
-
-def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The ``horizon`` dates after ``last`` on the ``freq`` grid."""
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
-
-
-def steps_between(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
-    """How many ``freq`` steps lead from ``start`` to ``end`` (negative if end is earlier)."""
-    if end >= start:
-        return len(pd.date_range(start, end, freq=freq)) - 1
-    return -(len(pd.date_range(end, start, freq=freq)) - 1)
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -1,7 +1,8 @@
 """The steps of each command, in order: ``train``, ``load_run``, ``predict``.
 
 No formatting and no printing: results come back as dataclasses for the CLI to render,
-progress goes out through callbacks.
+progress goes out through callbacks. One series is a panel of one: every step works on
+lists of series, and only the output columns differ (panels get a ``series`` column).
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, artifacts, baselines, data, metrics, windows
-from forecast.config import (
-    SCHEMA_VERSION,
-    RunConfig,
-    Strategy,
-)
+from forecast import __version__, artifacts, baselines, data, evaluation, validate, windows
+from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
 from forecast.errors import DataError, RunError
 from forecast.train import EpochInfo
 
@@ -39,6 +36,7 @@ __all__ = [
 ]
 
 _HORIZON_NO_SEASON = 8
+MODEL, FALLBACK = "model", "seasonal_naive"
 
 
 @dataclass
@@ -62,18 +60,20 @@ class TrainOutcome:
 
 @dataclass
 class LoadedRun:
-    """A validated run directory with its model ready to forecast."""
+    """A validated run directory with its models ready to forecast."""
 
     path: Path
     config: RunConfig
     meta: dict[str, Any]
-    transform: windows.SeriesTransform
-    model: Any  # forecast.models.Forecaster
+    ids: list[str]
+    methods: list[str]
+    transforms: list[windows.SeriesTransform]
+    models: list[Any]  # forecast.models.Forecaster, one per ensemble member
 
 
 @dataclass
 class PredictOutcome:
-    """Forecast frame (``date``, ``forecast``) and where it was written."""
+    """Forecast frame and where it was written."""
 
     frame: pd.DataFrame
     path: Path
@@ -101,8 +101,12 @@ def default_run_dir(runs_dir: Path) -> Path:
     return candidate
 
 
+def _lengths(ds: data.Dataset) -> np.ndarray:
+    return np.diff(ds.indptr)
+
+
 def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
-    """Fill every setting left to its frequency-based default."""
+    """Fill every setting left to its frequency-based default; check the data is long enough."""
     w = cfg.window
     season = w.season or ds.season
     horizon = w.horizon or default_horizon(season)
@@ -110,28 +114,90 @@ def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
     test_size = horizon if w.test_size is None else w.test_size
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
     window = dataclasses.replace(w, season=season, horizon=horizon, lookback=lookback, test_size=test_size)
-    n_train = len(ds.frame) - test_size
+    lengths = _lengths(ds)
     need = lookback + out_len + test_size
-    if n_train < lookback + out_len:
+    if (lengths < need).all():
         formula = "lookback + horizon" if out_len > 1 else "lookback + 1"
+        what = (
+            f"the series has {lengths[0]} rows"
+            if len(lengths) == 1
+            else f"the longest series has {lengths.max()} rows"
+        )
         raise DataError(
-            f"{ds.path}: the series has {len(ds.frame)} rows; need at least {formula} + "
-            f"test-size = {lookback} + {out_len} + {test_size} = {need}. "
-            "Lower --lookback, --horizon or --test-size"
+            f"{ds.path}: {what}; need at least {formula} + test-size = {lookback} + {out_len} + "
+            f"{test_size} = {need}. Lower --lookback, --horizon or --test-size"
         )
     if w.val_size is None:
-        window = dataclasses.replace(window, val_size=_default_val_size(n_train, lookback, out_len, horizon))
+        typical = int(np.median(lengths[lengths >= need])) - test_size
+        window = dataclasses.replace(
+            window, val_size=_default_val_size(typical, lookback, out_len, horizon, len(lengths))
+        )
     model = dataclasses.replace(cfg.model, input_size=1, output_size=out_len)
-    data_cfg = dataclasses.replace(cfg.data, date_col=ds.date_col, value_col=ds.value_col, freq=ds.freq)
+    data_cfg = dataclasses.replace(cfg.data, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
+    if not ds.wide:
+        data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
     return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)
 
 
-def _default_val_size(n_train: int, lookback: int, out_len: int, horizon: int) -> int:
-    """Two horizons of validation targets when the series can spare them, else less or none."""
-    for val in (2 * horizon, horizon, out_len):
-        if val >= out_len and n_train - val - lookback - out_len + 1 >= max(8, val - out_len + 1):
+def _default_val_size(n_train: int, lookback: int, out_len: int, horizon: int, n_series: int) -> int:
+    """Two horizons of validation targets for one series (one per series in a panel), or none."""
+    choices = (2 * horizon, horizon, out_len) if n_series == 1 else (horizon, out_len)
+    for val in choices:
+        if val >= out_len and n_train - val - lookback - out_len + 1 >= max(8, val - out_len + 1) / n_series:
             return val
     return 0
+
+
+@dataclass
+class _Fitted:
+    models: list[Any]
+    transforms: list[windows.SeriesTransform]
+    best_epochs: list[int]
+    epochs_run: int
+    seconds: float
+    history: list[tuple[str, int, int, float, float | None]]
+    warnings: list[str]
+
+
+def _fit_members(
+    cfg: RunConfig,
+    series: list[np.ndarray],
+    positions: list[np.ndarray],
+    stage: str,
+    on_epoch: Callable[[str, EpochInfo], None] | None,
+    epochs: list[int] | None = None,
+) -> _Fitted:
+    """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...)."""
+    from forecast.models import build_model
+    from forecast.train import fit, seed_everything
+
+    w = cfg.window
+    assert w.lookback and w.season
+    transforms, warnings = windows.fit_transforms(
+        series, positions, w.scaler, w.deseason, w.season, w.lookback
+    )
+    z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
+    out_len = cfg.model.output_size
+    ws = windows.make_panel(z, w.lookback, out_len, transforms[0].level_len)
+    val_size = 0 if epochs else (w.val_size or 0)
+    lengths = np.array([len(v) for v in series])
+    train_idx, val_idx = windows.split_panel(lengths, w.lookback + out_len, out_len, val_size)
+    if not epochs and not len(val_idx):
+        warnings.append("too short for a validation split: trained all epochs, no early stopping")
+    fitted = _Fitted([], transforms, [], 0, 0.0, [], warnings)
+    for k in range(cfg.train.ensemble):
+        rng = seed_everything(cfg.train.seed + k)
+        model = build_model(cfg.model)
+        label = stage if cfg.train.ensemble == 1 else f"{stage} {k + 1}/{cfg.train.ensemble}"
+        callback = (lambda info, label=label: on_epoch(label, info)) if on_epoch else None
+        n_epochs = epochs[k] if epochs else None
+        result = fit(model, ws, train_idx, val_idx, cfg.train, rng, epochs=n_epochs, on_epoch=callback)
+        fitted.models.append(model)
+        fitted.best_epochs.append(result.best_epoch)
+        fitted.epochs_run = max(fitted.epochs_run, result.epochs_run)
+        fitted.seconds += result.seconds
+        fitted.history += [(stage, k, *row) for row in result.history]
+    return fitted
 
 
 def train(
@@ -141,6 +207,7 @@ def train(
     on_epoch: Callable[[str, EpochInfo], None] | None = None,
 ) -> TrainOutcome:
     """Read, window, train, score on the hold-out, refit on everything, save the run."""
+    from forecast.predict import forecast_panel
     from forecast.train import resolve_device
 
     ds = data.read(cfg.data)
@@ -148,30 +215,50 @@ def train(
     w = cfg.window
     assert w.horizon and w.lookback and w.season and w.test_size is not None
     device = resolve_device(cfg.train.device)  # fail fast on --device cuda without a GPU
-    y = ds.values
+    lengths = _lengths(ds)
+    out_len = cfg.model.output_size
+    series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
+    positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
     warnings = list(ds.warnings)
-    positions = np.arange(len(y))
-    n_train = len(y) - w.test_size
-
-    stage = "train"
-    model, transform, result, tw = _fit_once(cfg, y[:n_train], positions[:n_train], stage, on_epoch)
-    warnings += tw
-    holdout_frame, scores = None, {"test_size": w.test_size}
-    if w.test_size:
-        holdout_frame, scores = _score_holdout(cfg, model, transform, y, ds, n_train)
-    best_epoch, epochs_run, seconds = result.best_epoch, result.epochs_run, result.seconds
-    history = [("train", *row) for row in result.history]
-    refit_epochs, fitted_rows = None, n_train
-    if w.test_size and cfg.train.refit:
-        fitted_rows = len(y)
-        refit_epochs = best_epoch
-        model, transform, refit, tw = _fit_once(
-            cfg, y, positions, "refit", on_epoch, epochs=refit_epochs, validate=False
+    short = lengths < w.lookback + out_len + w.test_size
+    if short.any():
+        warnings.append(
+            f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon + test-size "
+            f"= {w.lookback + out_len + w.test_size}: not trained on, forecast by seasonal naive"
         )
-        warnings += [m for m in tw if m not in warnings]
-        history += [("refit", *row) for row in refit.history]
-        seconds += refit.seconds
-
+    trained = np.flatnonzero(~short)
+    cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
+    fit1 = _fit_members(
+        cfg, cut, [positions[k][: len(cut[i])] for i, k in enumerate(trained)], "train", on_epoch
+    )
+    warnings += fit1.warnings
+    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "trained_series": len(trained)}
+    holdout, by_series = None, None
+    if w.test_size:
+        firsts = [int(positions[k][0]) for k in trained]
+        fc = forecast_panel(fit1.models, fit1.transforms, cut, firsts, w.lookback, w.test_size)
+        actuals = [series[k][-w.test_size :] for k in trained]
+        ids = [str(ds.ids[k]) for k in trained]
+        by_series, agg, base = evaluation.score(ids, cut, actuals, fc, w.season)
+        scores.update(agg)
+        scores["verdict"] = evaluation.verdict(cfg.model.kind.value.upper(), scores, len(trained))
+        holdout = _holdout_frame(ds, trained, w.test_size, actuals, fc, base)
+    final, fitted_rows = fit1, lengths - w.test_size
+    if w.test_size and cfg.train.refit:
+        final = _fit_members(
+            cfg,
+            [series[k] for k in trained],
+            [positions[k] for k in trained],
+            "refit",
+            on_epoch,
+            fit1.best_epochs,
+        )
+        warnings += [m for m in final.warnings if m not in warnings]
+        fitted_rows = lengths
+    transforms = _all_transforms(final.transforms, trained, len(ds.ids))
+    methods = np.full(len(ds.ids), FALLBACK, dtype=object)
+    methods[trained] = MODEL
+    until = ds.frame["ds"].to_numpy()[ds.indptr[:-1] + np.maximum(fitted_rows, 1) - 1]
     target = out or default_run_dir(runs_dir)
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -183,33 +270,51 @@ def train(
             "sha256": ds.sha256,
             "date_col": ds.date_col,
             "value_col": ds.value_col,
+            "id_col": ds.id_col,
+            "wide": ds.wide,
             "freq": ds.freq,
             "season": w.season,
-            "rows": len(y),
-            "first_date": ds.dates[0].isoformat(),
-            "last_date": ds.dates[-1].isoformat(),
-            "anchor": ds.dates[0].isoformat(),
-            # the saved model and transform have seen data up to here (the hold-out cut
-            # with --no-refit); predict needs data reaching at least this far
-            "trained_until": ds.dates[fitted_rows - 1].isoformat(),
+            "series": len(ds.ids),
+            "rows": len(ds.frame),
+            "first_date": ds.dates.min().isoformat(),
+            "last_date": ds.dates.max().isoformat(),
+            "anchor": ds.anchor.isoformat(),
+            # the saved models have seen data up to here (the hold-out cut with --no-refit);
+            # predict needs data reaching at least this far
+            "trained_until": pd.Timestamp(until.max()).isoformat(),
         },
-        "transform": transform.to_dict(),
         "training": {
             "device": str(device),
-            "best_epoch": best_epoch,
-            "epochs_run": epochs_run,
-            "refit_epochs": refit_epochs,
-            "seconds": round(seconds, 3),
+            "ensemble": cfg.train.ensemble,
+            "best_epochs": fit1.best_epochs,
+            "epochs_run": fit1.epochs_run,
+            "refit": final is not fit1,
+            "seconds": round(fit1.seconds + (final.seconds if final is not fit1 else 0.0), 3),
         },
     }
+    series_meta = {
+        "ids": [str(i) for i in ds.ids],
+        "method": methods.tolist(),
+        "transform": windows.transforms_to_dict(transforms),
+    }
     with artifacts.staged_run(target) as tmp:
-        sha = artifacts.save_weights(model.state_dict(), tmp / artifacts.WEIGHTS)
-        meta["weights"] = {"file": artifacts.WEIGHTS, "sha256": sha}
+        state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
+        meta["weights"] = {
+            "file": artifacts.WEIGHTS,
+            "sha256": artifacts.save_weights(state, tmp / artifacts.WEIGHTS),
+        }
+        artifacts.write_json(tmp / artifacts.SERIES, series_meta)
+        meta["series_sha256"] = artifacts.sha256_file(tmp / artifacts.SERIES)
         artifacts.write_json(tmp / "metrics.json", scores)
-        if holdout_frame is not None:
-            data.write_csv(holdout_frame, tmp / "holdout.csv")
-        hist = pd.DataFrame(history, columns=["phase", "epoch", "loss", "val_loss"])
-        data.write_csv(hist, tmp / "history.csv")
+        if holdout is not None:
+            data.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
+        if by_series is not None and ds.panel:
+            data.write_csv(by_series, tmp / "metrics_by_series.csv")
+        history = pd.DataFrame(fit1.history + (final.history if final is not fit1 else []))
+        history.columns = ["phase", "member", "epoch", "loss", "val_loss"]
+        data.write_csv(
+            history if cfg.train.ensemble > 1 else history.drop(columns="member"), tmp / "history.csv"
+        )
         artifacts.write_json(tmp / artifacts.CONFIG, meta)
     latest = artifacts.update_latest(runs_dir, target)
     return TrainOutcome(
@@ -217,99 +322,54 @@ def train(
         latest=latest,
         config=cfg,
         metrics=scores,
-        holdout=holdout_frame,
-        best_epoch=best_epoch,
-        epochs_run=epochs_run,
-        seconds=seconds,
+        holdout=holdout,
+        best_epoch=int(np.median(fit1.best_epochs)),
+        epochs_run=fit1.epochs_run,
+        seconds=meta["training"]["seconds"],
         warnings=warnings,
     )
 
 
-def _fit_once(
-    cfg: RunConfig,
-    y: np.ndarray,
-    positions: np.ndarray,
-    stage: str,
-    on_epoch: Callable[[str, EpochInfo], None] | None,
-    epochs: int | None = None,
-    validate: bool = True,
-) -> tuple[Any, windows.SeriesTransform, Any, list[str]]:
-    """Fit a transform and a fresh model on ``y``; validation split only when ``validate``."""
-    from forecast.models import build_model
-    from forecast.train import fit, seed_everything
-
-    w = cfg.window
-    assert w.lookback and w.season
-    transform, warnings = windows.fit_transform(y, positions, w.scaler, w.deseason, w.season, w.lookback)
-    z = transform.forward(y, positions)
-    out_len = cfg.model.output_size
-    ws = windows.make(z, w.lookback, out_len, transform.level_len)
-    val_size = (w.val_size or 0) if validate else 0
-    train_idx, val_idx = windows.split_by_time(len(z), w.lookback + out_len, out_len, val_size)
-    if validate and not len(val_idx):
-        warnings.append("series too short for a validation split: trained all epochs, no early stopping")
-    rng = seed_everything(cfg.train.seed)
-    model = build_model(cfg.model)
-    callback = (lambda info: on_epoch(stage, info)) if on_epoch else None
-    result = fit(model, ws, train_idx, val_idx, cfg.train, rng, epochs=epochs, on_epoch=callback)
-    return model, transform, result, warnings
+def _all_transforms(
+    fitted: list[windows.SeriesTransform], trained: np.ndarray, n: int
+) -> list[windows.SeriesTransform]:
+    """One transform per series: the fitted ones, identity for the seasonal-naive series."""
+    identity = windows.SeriesTransform("none", False, 0.0, 1.0, fitted[0].season, None, fitted[0].level_len)
+    out = [identity] * n
+    for t, k in zip(fitted, trained):
+        out[int(k)] = t
+    return out
 
 
-def _score_holdout(
-    cfg: RunConfig,
-    model: Any,
-    transform: windows.SeriesTransform,
-    y: np.ndarray,
+def _holdout_frame(
     ds: data.Dataset,
-    n_train: int,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Forecast the held-out tail and score it against naive and seasonal naive."""
-    from forecast.predict import forecast_values
-
-    w = cfg.window
-    assert w.lookback and w.season and w.test_size
-    history, actual = y[:n_train], y[n_train:]
-    fc = forecast_values(model, transform, history, 0, w.lookback, w.test_size)
-    naive = baselines.naive(history, w.test_size)
-    snaive = baselines.seasonal_naive(history, w.test_size, w.season)
-    scores: dict[str, Any] = {"test_size": w.test_size}
-    for name, f in (("model", fc), ("naive", naive), ("seasonal_naive", snaive)):
-        scores[name] = metrics.evaluate(actual, f, history, w.season)
-    scores["verdict"] = verdict(cfg.model.kind.value.upper(), scores)
-    frame = pd.DataFrame(
-        {
-            "date": ds.dates[n_train:].strftime("%Y-%m-%d" if _daily(ds.dates) else "%Y-%m-%d %H:%M:%S"),
-            "actual": actual,
-            "forecast": fc,
-            "naive": naive,
-            "seasonal_naive": snaive,
-        }
-    )
-    return frame, scores
+    trained: np.ndarray,
+    test_size: int,
+    actuals: list[np.ndarray],
+    fc: np.ndarray,
+    base: list[dict[str, np.ndarray]],
+) -> pd.DataFrame:
+    parts = []
+    for i, k in enumerate(trained):
+        dates = ds.dates[ds.rows(int(k))][-test_size:]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "series": str(ds.ids[k]),
+                    "date": _date_text(dates),
+                    "actual": actuals[i],
+                    "forecast": fc[i],
+                    "naive": base[i]["naive"],
+                    "seasonal_naive": base[i]["seasonal_naive"],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
-def verdict(name: str, scores: dict[str, Any]) -> str:
-    """One line: does the model beat seasonal naive (by MASE, or MAE when MASE is undefined)?"""
-    key = (
-        "mase"
-        if np.isfinite(scores["model"]["mase"]) and np.isfinite(scores["seasonal_naive"]["mase"])
-        else "mae"
-    )
-    model, base = scores["model"][key], scores["seasonal_naive"][key]
-    label = key.upper()
-    if base == 0:
-        return f"warning: seasonal naive is exact on the hold-out ({label} 0); nothing to beat"
-    gain = 100.0 * (1.0 - model / base)
-    if model < base:
-        return f"{name} beats seasonal naive by {gain:.0f}% {label} ({model:.3f} vs {base:.3f})"
-    return (
-        f"warning: {name} does not beat seasonal naive ({label} {model:.3f} vs {base:.3f}); "
-        "the seasonal-naive forecast is the safer choice for this series"
-    )
-
-
-def _daily(dates: pd.DatetimeIndex) -> bool:
-    return bool((dates == dates.normalize()).all())
+def _date_text(dates: pd.DatetimeIndex) -> pd.Index:
+    daily = bool((dates == dates.normalize()).all())
+    return dates.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
 
 
 def _versions() -> dict[str, str]:
@@ -325,29 +385,34 @@ def _versions() -> dict[str, str]:
 
 
 def load_run(run: Path) -> LoadedRun:
-    """Validate a run directory and rebuild its model from config.json + safetensors."""
+    """Validate a run directory and rebuild its models from config.json + safetensors."""
     from forecast.models import build_model
 
     path = artifacts.resolve_run(run)
     meta = artifacts.read_config(path)
     cfg = RunConfig.from_dict(meta["settings"])
-    transform = windows.SeriesTransform.from_dict(meta["transform"])
     _check_data_meta(meta["data"], path)
     w = cfg.window
     if not (w.lookback and w.horizon and w.season):
         raise RunError(f"{path / artifacts.CONFIG}: lookback, horizon and season must be set")
+    series = artifacts.read_series(path, meta.get("series_sha256"))
+    ids, methods = series["ids"], series["method"]
+    transforms = windows.transforms_from_dict(series["transform"], len(ids))
     weights = meta["weights"]
     if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
         raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
     state = artifacts.load_weights(path / artifacts.WEIGHTS, weights["sha256"])
-    model = build_model(cfg.model)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise RunError(f"{path}: weights do not fit the model in config.json ({first})") from None
-    model.eval()
-    return LoadedRun(path=path, config=cfg, meta=meta, transform=transform, model=model)
+    models = []
+    for k in range(cfg.train.ensemble):
+        model = build_model(cfg.model)
+        member = {name[len(f"{k}.") :]: v for name, v in state.items() if name.startswith(f"{k}.")}
+        try:
+            model.load_state_dict(member, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise RunError(f"{path}: weights do not fit the model in config.json ({first})") from None
+        models.append(model.eval())
+    return LoadedRun(path, cfg, meta, ids, methods, transforms, models)
 
 
 def _check_data_meta(section: dict[str, Any], path: Path) -> None:
@@ -362,40 +427,108 @@ def _check_data_meta(section: dict[str, Any], path: Path) -> None:
 
 
 def predict(
-    run: Path, horizon: int | None = None, data_path: str | None = None, out: Path | None = None
+    run: Path,
+    horizon: int | None = None,
+    data_path: str | None = None,
+    out: Path | None = None,
+    only: list[str] | None = None,
 ) -> PredictOutcome:
-    """Forecast ``horizon`` steps after the last observation of the run's (or newer) data."""
-    from forecast.predict import forecast_values
+    """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``)."""
+    from forecast.predict import forecast_panel
 
     loaded = load_run(run)
     meta, cfg = loaded.meta, loaded.config
     w = cfg.window
-    assert w.lookback and w.horizon
+    assert w.lookback and w.horizon and w.season
     horizon = horizon or w.horizon
     source = data_path or meta["data"]["path"]
     # the run's columns and frequency: a file that differs fails with what differs
     ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
-    _check_compatible(ds, meta, w.lookback)
-    first_pos = data.steps_between(pd.Timestamp(meta["data"]["anchor"]), ds.dates[0], ds.freq)
-    values = forecast_values(loaded.model, loaded.transform, ds.values, first_pos, w.lookback, horizon)
-    dates = data.future_dates(ds.dates[-1], ds.freq, horizon)
-    fmt = "%Y-%m-%d" if _daily(ds.dates) else "%Y-%m-%d %H:%M:%S"
-    frame = pd.DataFrame({"date": dates.strftime(fmt), "forecast": values})
+    _check_compatible(ds, meta, loaded.ids)
+    known = {uid: k for k, uid in enumerate(loaded.ids)}
+    wanted = [str(u) for u in ds.ids]
+    if only:
+        missing = [s for s in only if s not in set(wanted)]
+        if missing:
+            raise DataError(
+                f"{source}: no series {missing} (--series); it has {len(wanted)} series, e.g. {wanted[:5]}"
+            )
+        wanted = [u for u in wanted if u in set(only)]
+    shift = int(
+        validate.grid_positions(pd.DatetimeIndex([ds.anchor]), pd.Timestamp(meta["data"]["anchor"]), ds.freq)[
+            0
+        ]
+    )
+    if shift == validate.OFF_GRID:
+        raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
+    rows = {str(u): k for k, u in enumerate(ds.ids)}
+    histories = [ds.values[ds.rows(rows[u])] for u in wanted]
+    use_model = [
+        loaded.methods[known[u]] == MODEL and len(h) >= w.lookback for u, h in zip(wanted, histories)
+    ]
+    values = np.empty((len(wanted), horizon))
+    mk = [i for i, ok in enumerate(use_model) if ok]
+    if mk:
+        firsts = [int(ds.positions[ds.indptr[rows[wanted[i]]]]) + shift for i in mk]
+        values[mk] = forecast_panel(
+            loaded.models,
+            [loaded.transforms[known[wanted[i]]] for i in mk],
+            [histories[i] for i in mk],
+            firsts,
+            w.lookback,
+            horizon,
+        )
+    if not ds.panel and not use_model[0]:
+        raise DataError(f"{source}: has {len(histories[0])} rows; the model needs the last {w.lookback}")
+    for i, ok in enumerate(use_model):
+        if not ok:
+            values[i] = baselines.seasonal_naive(histories[i], horizon, w.season)
     if not np.isfinite(values).all():
         raise RunError(
             f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
         )
+    frame = _forecast_frame(ds, wanted, rows, values, use_model)
+    if not ds.panel:
+        frame = frame[["date", "forecast"]]
     target = out or loaded.path / "forecast.csv"
     data.write_csv(frame, target)
-    return PredictOutcome(frame=frame, path=Path(target), run_dir=loaded.path, warnings=ds.warnings)
-
-
-def _check_compatible(ds: data.Dataset, meta: dict[str, Any], lookback: int) -> None:
-    trained_last = pd.Timestamp(meta["data"]["trained_until"])
-    if ds.dates[-1] < trained_last:
-        raise DataError(
-            f"{ds.path}: ends {ds.dates[-1].date()}, before the model's training data ends "
-            f"({trained_last.date()}); predict from data at least as recent"
+    warnings = list(ds.warnings)
+    fallback = len(use_model) - sum(use_model)
+    if fallback and ds.panel:
+        warnings.append(
+            f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
         )
-    if len(ds.values) < lookback:
-        raise DataError(f"{ds.path}: has {len(ds.values)} rows; the model needs the last {lookback}")
+    return PredictOutcome(frame=frame, path=Path(target), run_dir=loaded.path, warnings=warnings)
+
+
+def _forecast_frame(
+    ds: data.Dataset, wanted: list[str], rows: dict[str, int], values: np.ndarray, use_model: list[bool]
+) -> pd.DataFrame:
+    """Rows series,date,forecast,method with future dates taken from one shared grid."""
+    horizon = values.shape[1]
+    last_pos = np.array([ds.positions[ds.indptr[rows[u] + 1] - 1] for u in wanted], dtype=np.int64)
+    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    future = (last_pos[:, None] + np.arange(1, horizon + 1)).ravel()
+    return pd.DataFrame(
+        {
+            "series": np.repeat(np.array(wanted, dtype=object), horizon),
+            "date": _date_text(grid[future]),
+            "forecast": values.ravel(),
+            "method": np.repeat(np.where(use_model, MODEL, FALLBACK), horizon),
+        }
+    )
+
+
+def _check_compatible(ds: data.Dataset, meta: dict[str, Any], ids: list[str]) -> None:
+    unknown = sorted(set(map(str, ds.ids)) - set(ids))
+    if unknown:
+        raise DataError(
+            f"{ds.path}: {len(unknown)} series the run was not trained on, e.g. {unknown[:5]}; "
+            "predict with the series of the training data (or retrain)"
+        )
+    trained_last = pd.Timestamp(meta["data"]["trained_until"])
+    if ds.dates.max() < trained_last:
+        raise DataError(
+            f"{ds.path}: ends {validate.fmt_date(ds.dates.max())}, before the model's training data ends "
+            f"({validate.fmt_date(trained_last)}); predict from data at least as recent"
+        )

@@ -1,6 +1,8 @@
-"""Forecast from the last window: model-space roll-forward, then back to raw values."""
+"""Forecast from the last window of each series: model-space roll-forward, then raw values."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -8,32 +10,62 @@ from torch import nn
 
 from forecast.windows import SeriesTransform, normalise_inputs
 
-__all__ = ["roll_forward", "forecast_values"]
+__all__ = ["roll_forward", "forecast_values", "forecast_panel"]
+
+_BATCH = 4096
 
 
-def roll_forward(
-    model: nn.Module, z_hist: np.ndarray, lookback: int, level_len: int, horizon: int
-) -> np.ndarray:
-    """``horizon`` model-space values after ``z_hist``.
+def roll_forward(model: nn.Module, z_last: np.ndarray, level_len: int, horizon: int) -> np.ndarray:
+    """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
     The model gives ``output_size`` steps at a time (the trained horizon, or 1 for
     many-to-one); longer horizons feed its own outputs back as inputs.
     """
     device = next(model.parameters()).device
-    window = np.asarray(z_hist[-lookback:], dtype=np.float64)
+    window = np.atleast_2d(np.asarray(z_last, dtype=np.float64))
+    lookback = window.shape[1]
     produced: list[np.ndarray] = []
     count = 0
     model.eval()
     with torch.no_grad():
         while count < horizon:
-            x, level = normalise_inputs(window[None, :], level_len)  # (1, lookback), (1, 1)
-            inputs = torch.from_numpy(x.astype(np.float32)).unsqueeze(-1).to(device)
-            out = model(inputs).double().cpu().numpy() + level  # (1, output_size)
-            step = out[0]
+            x, level = normalise_inputs(window, level_len)  # (n, lookback), (n, 1)
+            outs = []
+            for lo in range(0, len(x), _BATCH):
+                batch = torch.from_numpy(x[lo : lo + _BATCH].astype(np.float32)).unsqueeze(-1).to(device)
+                outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
+            step = np.concatenate(outs) + level
             produced.append(step)
-            count += len(step)
-            window = np.concatenate([window, step])[-lookback:]
-    return np.concatenate(produced)[:horizon]
+            count += step.shape[1]
+            window = np.concatenate([window, step], axis=1)[:, -lookback:]
+    return np.concatenate(produced, axis=1)[:, :horizon]
+
+
+def forecast_panel(
+    models: Sequence[nn.Module],
+    transforms: Sequence[SeriesTransform],
+    histories: Sequence[np.ndarray],
+    first_positions: Sequence[int],
+    lookback: int,
+    horizon: int,
+) -> np.ndarray:
+    """Raw-scale forecasts (n_series, horizon); the median over ``models`` (an ensemble).
+
+    ``first_positions[k]`` is the grid position of ``histories[k][0]``; every history must
+    hold at least ``lookback`` values.
+    """
+    n = len(histories)
+    z_last = np.empty((n, lookback))
+    for k, (t, y, p0) in enumerate(zip(transforms, histories, first_positions)):
+        tail = np.asarray(y[-lookback:], dtype=np.float64)
+        z_last[k] = t.forward(tail, p0 + len(y) - lookback + np.arange(lookback))
+    level_len = transforms[0].level_len if transforms else 0
+    members = np.stack([roll_forward(m, z_last, level_len, horizon) for m in models])
+    z_future = np.median(members, axis=0)  # (n, horizon)
+    out = np.empty((n, horizon))
+    for k, (t, y, p0) in enumerate(zip(transforms, histories, first_positions)):
+        out[k] = t.inverse(z_future[k], p0 + len(y) + np.arange(horizon))
+    return out
 
 
 def forecast_values(
@@ -44,12 +76,5 @@ def forecast_values(
     lookback: int,
     horizon: int,
 ) -> np.ndarray:
-    """Raw-scale forecasts for the ``horizon`` steps after ``y_hist``.
-
-    ``first_position`` is the seasonal position of ``y_hist[0]`` (steps from the anchor).
-    """
-    positions = first_position + np.arange(len(y_hist))
-    z_hist = transform.forward(y_hist, positions)
-    z_future = roll_forward(model, z_hist, lookback, transform.level_len, horizon)
-    future_positions = first_position + len(y_hist) + np.arange(horizon)
-    return transform.inverse(z_future, future_positions)
+    """Raw-scale forecasts of one series for the ``horizon`` steps after ``y_hist``."""
+    return forecast_panel([model], [transform], [y_hist], [first_position], lookback, horizon)[0]

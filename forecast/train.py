@@ -20,7 +20,10 @@ from forecast.config import Device, Loss, TrainConfig
 from forecast.errors import TrainingError, UsageError
 from forecast.windows import WindowSet
 
-__all__ = ["EpochInfo", "TrainResult", "fit", "resolve_device", "seed_everything"]
+__all__ = ["EpochInfo", "TrainResult", "fit", "resolve_device", "seed_everything", "auto_batch_size"]
+
+_MAX_VAL_WINDOWS = 20_000  # a fixed random subset beyond this keeps validation cheap
+_EVAL_BATCH = 4096
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,12 @@ def resolve_device(device: Device) -> torch.device:
     return torch.device("cpu")
 
 
+def auto_batch_size(n_windows: int) -> int:
+    """About 16 batches per epoch, as a power of two between 32 and 1024."""
+    target = max(n_windows / 16, 1)
+    return int(min(1024, max(32, 2 ** round(math.log2(target)))))
+
+
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed torch (CPU and CUDA) and return the numpy generator used for shuffling."""
     torch.manual_seed(seed)
@@ -79,21 +88,25 @@ def fit(
     if len(train_idx) == 0:
         raise TrainingError("no training windows: the series is too short for lookback + horizon")
     total = epochs or cfg.epochs
+    per_epoch = min(len(train_idx), cfg.windows_per_epoch)
+    batch_size = cfg.batch_size or auto_batch_size(per_epoch)
     device = resolve_device(cfg.device)
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
-    val = _tensors(train, val_idx, device) if len(val_idx) else None
+    if len(val_idx) > _MAX_VAL_WINDOWS:
+        val_idx = np.sort(rng.choice(val_idx, _MAX_VAL_WINDOWS, replace=False))
+    val = val_idx if len(val_idx) else None
     best_loss, best_epoch, best_state = math.inf, 0, None
     history: list[tuple[int, float, float | None]] = []
     start = time.perf_counter()
     stopped_early = False
     for epoch in range(1, total + 1):
         model.train()
-        order = rng.permutation(train_idx)
+        order = rng.permutation(train_idx)[:per_epoch]  # a fresh sample each epoch
         running, seen = 0.0, 0
-        for lo in range(0, len(order), cfg.batch_size):
-            x, y = _tensors(train, order[lo : lo + cfg.batch_size], device)
+        for lo in range(0, len(order), batch_size):
+            x, y = _tensors(train, order[lo : lo + batch_size], device)
             optimiser.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), y)
             if not torch.isfinite(loss):
@@ -108,7 +121,7 @@ def fit(
             running += loss.item() * len(x)
             seen += len(x)
         train_loss = running / seen
-        val_loss = _evaluate(model, loss_fn, val) if val is not None else None
+        val_loss = _evaluate(model, loss_fn, train, val, device) if val is not None else None
         score = val_loss if val_loss is not None else train_loss
         if score < best_loss:
             best_loss, best_epoch = score, epoch
@@ -133,10 +146,17 @@ def _tensors(ws: WindowSet, idx: np.ndarray, device: torch.device) -> tuple[torc
     return torch.from_numpy(x).unsqueeze(-1).to(device), torch.from_numpy(y).to(device)
 
 
-def _evaluate(model: nn.Module, loss_fn: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> float:
+def _evaluate(
+    model: nn.Module, loss_fn: nn.Module, ws: WindowSet, idx: np.ndarray, device: torch.device
+) -> float:
+    """Mean loss over the windows ``idx``, in batches (weighted by batch size)."""
     model.eval()
+    total = 0.0
     with torch.no_grad():
-        value = float(loss_fn(model(data[0]), data[1]).item())
+        for lo in range(0, len(idx), _EVAL_BATCH):
+            x, y = _tensors(ws, idx[lo : lo + _EVAL_BATCH], device)
+            total += float(loss_fn(model(x), y).item()) * len(x)
+    value = total / len(idx)
     if not math.isfinite(value):
         raise TrainingError("validation loss is not finite; lower --lr or check the data scale")
     return value

@@ -22,6 +22,11 @@ from forecast.errors import RunError
 __all__ = [
     "SeriesTransform",
     "fit_transform",
+    "fit_transforms",
+    "transforms_to_dict",
+    "transforms_from_dict",
+    "make_panel",
+    "split_panel",
     "seasonal_indices",
     "seasonality_test",
     "WindowSet",
@@ -219,17 +224,75 @@ def make(z: np.ndarray, lookback: int, out_len: int, level_len: int) -> WindowSe
     return WindowSet(view, lookback, out_len, level_len)
 
 
-def split_by_time(n_values: int, width: int, out_len: int, val_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Window start indices for training and validation.
+def fit_transforms(
+    series: list[np.ndarray],
+    positions: list[np.ndarray],
+    scaler: Scaler,
+    deseason: Deseason,
+    season: int,
+    lookback: int,
+) -> tuple[list[SeriesTransform], list[str]]:
+    """``fit_transform`` for each series; repeated warnings are merged with a count."""
+    transforms, counts = [], {}
+    for y, pos in zip(series, positions):
+        t, warnings = fit_transform(y, pos, scaler, deseason, season, lookback)
+        transforms.append(t)
+        for w in warnings:
+            counts[w] = counts.get(w, 0) + 1
+    if len(series) == 1:
+        return transforms, list(counts)
+    return transforms, [f"{n} of {len(series)} series: {w}" for w, n in counts.items()]
 
-    Validation windows have all their targets in the last ``val_size`` values; training
-    windows end before those values start, so no validation target is ever trained on.
+
+_FIELDS = ("log", "shift", "scale", "season", "seasonal", "level_len")
+
+
+def transforms_to_dict(transforms: list[SeriesTransform]) -> dict[str, Any]:
+    """Columnar JSON form of many transforms (one list per field)."""
+    out: dict[str, Any] = {"scaler": transforms[0].scaler if transforms else Scaler.window.value}
+    for name in _FIELDS:
+        out[name] = [getattr(t, name) if name != "seasonal" else t.to_dict()["seasonal"] for t in transforms]
+    return out
+
+
+def transforms_from_dict(raw: Any, count: int) -> list[SeriesTransform]:
+    """Inverse of ``transforms_to_dict``; RunError if a field is missing or the lengths differ."""
+    if not isinstance(raw, dict) or any(not isinstance(raw.get(f), list) for f in _FIELDS):
+        raise RunError("series.json: transform fields are missing or not lists")
+    if any(len(raw[f]) != count for f in _FIELDS):
+        raise RunError(f"series.json: transform lists do not all hold {count} series")
+    return [
+        SeriesTransform.from_dict({"scaler": raw.get("scaler"), **{f: raw[f][k] for f in _FIELDS}})
+        for k in range(count)
+    ]
+
+
+def make_panel(z: list[np.ndarray], lookback: int, out_len: int, level_len: int) -> WindowSet:
+    """Windows over the series laid end to end; use ``split_panel`` starts, never crossing series."""
+    flat = np.concatenate(z) if z else np.empty(0)
+    return make(flat, lookback, out_len, level_len)
+
+
+def split_panel(
+    lengths: np.ndarray, width: int, out_len: int, val_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation window starts (into the concatenated series), per series by time.
+
+    Validation windows of a series have all their targets in its last ``val_size`` values;
+    its training windows end before those values start, so none is trained on.
     """
-    n_windows = max(0, n_values - width + 1)
-    starts = np.arange(n_windows)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    counts = np.maximum(lengths - width + 1, 0)
+    series = np.repeat(np.arange(len(lengths)), counts)
+    local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    starts = offsets[series] + local
     if val_size < out_len:
         return starts, starts[:0]
-    cut = n_values - val_size
-    train = starts[starts + width <= cut]
-    val = starts[starts + width - out_len >= cut]
-    return train, val
+    cut = lengths[series] - val_size
+    return starts[local + width <= cut], starts[local + width - out_len >= cut]
+
+
+def split_by_time(n_values: int, width: int, out_len: int, val_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``split_panel`` for one series of ``n_values`` values."""
+    return split_panel(np.array([n_values]), width, out_len, val_size)

@@ -43,7 +43,14 @@ def test_every_command_has_help_and_is_in_readme() -> None:
 def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     train(sample_csv, out)
-    for name in ("config.json", "model.safetensors", "metrics.json", "holdout.csv", "history.csv"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "series.json",
+        "metrics.json",
+        "holdout.csv",
+        "history.csv",
+    ):
         assert (out / name).is_file(), name
     latest = tmp_path / "runs" / "latest"
     assert latest.resolve() == out.resolve()
@@ -94,7 +101,7 @@ def test_each_model_and_strategy(seasonal_csv: Path, tmp_path: Path, model: str,
 def test_other_scalers(seasonal_csv: Path, tmp_path: Path, scaler: str) -> None:
     out = tmp_path / "run"
     train(seasonal_csv, out, "--scaler", scaler, "--epochs", "2", "--rnn-activation", "relu")
-    assert json.loads((out / "config.json").read_text())["transform"]["scaler"] == scaler
+    assert json.loads((out / "series.json").read_text())["transform"]["scaler"] == scaler
     assert invoke("predict", "--run", out).exit_code == 0
 
 

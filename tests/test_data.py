@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast.config import DataConfig, Fill
-from forecast.data import Dataset, file_sha256, read, season_length
+from forecast.data import Dataset, file_sha256, read
 from forecast.errors import DataError
+from forecast.validate import season_length
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "alcohol_sales.csv"
 FILLS = [Fill.ffill, Fill.interpolate, Fill.zero]

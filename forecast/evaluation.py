@@ -1,0 +1,70 @@
+"""Hold-out scoring of many series against naive baselines, and the one-line verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast import baselines, metrics
+
+__all__ = ["score", "verdict", "BASELINES"]
+
+BASELINES = ("naive", "seasonal_naive")
+
+
+def score(
+    ids: Sequence[str],
+    histories: Sequence[np.ndarray],
+    actuals: Sequence[np.ndarray],
+    forecasts: np.ndarray,
+    season: int,
+) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, np.ndarray]]]:
+    """Metrics per series and their means, for the model and each baseline.
+
+    Returns (by_series frame, aggregate dict {"model": {...}, "naive": {...}, ...},
+    per-series baseline forecasts).
+    """
+    rows, extra = [], []
+    for uid, hist, actual, fc in zip(ids, histories, actuals, forecasts):
+        h = len(actual)
+        base = {
+            "naive": baselines.naive(hist, h),
+            "seasonal_naive": baselines.seasonal_naive(hist, h, season),
+        }
+        extra.append(base)
+        row: dict[str, Any] = {"series": uid}
+        for name, f in (("model", fc), *base.items()):
+            for key, value in metrics.evaluate(actual, f, hist, season).items():
+                row[f"{name}_{key}"] = value
+        rows.append(row)
+    by_series = pd.DataFrame(rows)
+    agg: dict[str, Any] = {}
+    for name in ("model", *BASELINES):
+        agg[name] = {key: _nanmean(by_series[f"{name}_{key}"]) for key in metrics.METRICS}
+    return by_series, agg, extra
+
+
+def _nanmean(col: pd.Series) -> float:
+    values = col.to_numpy(dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def verdict(name: str, scores: dict[str, Any], n_series: int) -> str:
+    """Does the model beat seasonal naive (by MASE, or MAE when MASE is undefined)?"""
+    model_mase, base_mase = scores["model"]["mase"], scores["seasonal_naive"]["mase"]
+    key = "mase" if np.isfinite(model_mase) and np.isfinite(base_mase) else "mae"
+    model, base = scores["model"][key], scores["seasonal_naive"][key]
+    label = key.upper() if n_series == 1 else f"mean {key.upper()} over {n_series} series"
+    if base == 0:
+        return f"warning: seasonal naive is exact on the hold-out ({label} 0); nothing to beat"
+    if model < base:
+        gain = 100.0 * (1.0 - model / base)
+        return f"{name} beats seasonal naive by {gain:.0f}% {label} ({model:.3f} vs {base:.3f})"
+    return (
+        f"warning: {name} does not beat seasonal naive ({label} {model:.3f} vs {base:.3f}); "
+        "the seasonal-naive forecast is the safer choice here"
+    )

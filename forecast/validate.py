@@ -1,0 +1,297 @@
+"""Frequency and grid checks on a long frame of one or many series.
+
+``regularise`` takes rows (``unique_id``, ``ds``, ``y``, ``_line``) and returns them sorted,
+on one regular grid per series, finite, with each row's position on the global grid
+(steps since the earliest date of all series), or raises ``DataError`` naming the series,
+the date and the file line of the first problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.config import Fill
+from forecast.errors import DataError
+
+__all__ = [
+    "Regular",
+    "regularise",
+    "infer_freq",
+    "season_length",
+    "future_dates",
+    "grid_positions",
+    "OFF_GRID",
+    "fmt_date",
+]
+
+OFF_GRID = np.iinfo(np.int64).min
+_MAX_GRID = 5_000_000  # dates on one regular grid; more means a wrong --freq or a stray date
+
+
+@dataclass
+class Regular:
+    """Validated rows plus the grid they sit on."""
+
+    frame: pd.DataFrame  # unique_id, ds, y, sorted by series then date
+    freq: str
+    anchor: pd.Timestamp  # position 0
+    positions: np.ndarray  # int64 per row: steps since ``anchor``
+    notes: list[str] = field(default_factory=list)
+
+
+def fmt_date(ts: object) -> str:
+    """A date as YYYY-MM-DD, or with its time when it has one."""
+    stamp = pd.Timestamp(ts)  # type: ignore[arg-type]
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+
+
+def _offset(freq: str, name: str) -> pd.DateOffset:
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{name}: --freq {freq!r} is not a pandas frequency ({exc}); use e.g. MS, D, h"
+        ) from None
+    if offset.n <= 0:
+        raise DataError(f"{name}: --freq {freq!r} does not step forward in time; use e.g. MS, D, h")
+    return offset
+
+
+def _grid_size(first: pd.Timestamp, last: pd.Timestamp, offset: pd.DateOffset) -> float:
+    """About how many dates the grid from first to last holds, without building it."""
+    anchor = pd.Timestamp("2000-01-03")  # a Monday: one step of B, W or MS is about its usual length
+    return (last - first) / (anchor + offset - anchor) + 1
+
+
+def infer_freq(dates: pd.DatetimeIndex, name: str) -> str:
+    """pandas' inference, else the coarsest calendar grid that holds every date (gaps allowed)."""
+    if len(dates) < 3:
+        raise DataError(
+            f"{name}: {len(dates)} data row(s); need at least 3 to infer a frequency (or give --freq)"
+        )
+    freq = pd.infer_freq(dates)
+    if freq:
+        return getattr(freq, "freqstr", freq)
+    month, day = dates[0].strftime("%b").upper(), dates[0].strftime("%a").upper()
+    candidates = [f"YS-{month}", f"YE-{month}", f"QS-{month}", f"QE-{month}", "MS", "ME", f"W-{day}"]
+    candidates += ["D", "B", "h", "min", "s"]
+    step = pd.Timedelta(int(np.min(np.diff(dates.asi8))), unit=dates.unit)
+    best: tuple[int, str] | None = None
+    for cand in [*candidates, step]:
+        try:
+            offset = pd.tseries.frequencies.to_offset(cand)
+            if _grid_size(dates[0], dates[-1], offset) > 20 * len(dates) + 100:
+                continue
+            grid = pd.date_range(dates[0], dates[-1], freq=offset)
+        except (ValueError, OverflowError):  # a step too long for nanoseconds
+            continue
+        if dates.isin(grid).all() and (best is None or len(grid) < best[0]):
+            best = (len(grid), offset.freqstr)
+    if best is None:
+        raise DataError(
+            f"{name}: dates are not regularly spaced (no frequency fits them); "
+            "give one with --freq (e.g. MS, D, W-SUN, h)"
+        )
+    return best[1]
+
+
+def grid_positions(ds: pd.DatetimeIndex | pd.Series, anchor: pd.Timestamp, freq: str) -> np.ndarray:
+    """Steps from ``anchor`` to each date on the ``freq`` grid; ``OFF_GRID`` where a date is off it.
+
+    Dates before the anchor get negative positions (counted back from it).
+    """
+    dates = pd.DatetimeIndex(ds)
+    lo, hi = min(dates.min(), anchor), max(dates.max(), anchor)
+    back = pd.date_range(end=anchor, start=lo, freq=freq) if lo < anchor else pd.DatetimeIndex([])
+    start = back[0] if len(back) else anchor
+    grid = pd.date_range(start, hi, freq=freq)
+    offset = int(grid.get_indexer([anchor])[0])
+    if offset < 0:
+        raise DataError(f"the anchor date {fmt_date(anchor)} is not on the {freq} grid")
+    pos = grid.get_indexer(dates).astype(np.int64)
+    return np.where(pos >= 0, pos - offset, OFF_GRID)
+
+
+def _series_label(uid: object, panel: bool) -> str:
+    return f"series '{uid}': " if panel else ""
+
+
+def regularise(
+    rows: pd.DataFrame, freq: str | None, fill: Fill, name: str, cols: tuple[str, str], panel: bool
+) -> Regular:
+    """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked."""
+    date_col, value_col = cols
+    notes: list[str] = []
+    order = np.lexsort((rows["ds"].to_numpy(), rows["unique_id"].to_numpy()))
+    if (order != np.arange(len(order))).any():
+        if not panel or not _sorted_within(rows):
+            notes.append(f"{name}: dates were not in order; sorted them")
+        rows = rows.iloc[order].reset_index(drop=True)
+    uid, ds = rows["unique_id"].to_numpy(), rows["ds"].to_numpy()
+    dup = np.r_[False, (uid[1:] == uid[:-1]) & (ds[1:] == ds[:-1])]
+    if dup.any():
+        i = int(dup.argmax())
+        raise DataError(
+            f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(ds[i])} in column '{date_col}' "
+            f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
+        )
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    ends = np.r_[starts[1:], len(uid)]
+    if freq is None:
+        longest = int(np.argmax(ends - starts))
+        freq = infer_freq(pd.DatetimeIndex(ds[starts[longest] : ends[longest]]), name)
+    offset = _offset(freq, name)
+    first, last = pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
+    size = _grid_size(first, last, offset)
+    if size > _MAX_GRID:
+        raise DataError(
+            f"{name}: {fmt_date(first)} to {fmt_date(last)} spans about {size:.3g} {freq} steps; "
+            f"at most {_MAX_GRID:,} fit. Check --freq or the dates"
+        )
+    anchor = first  # position 0: the earliest date of all series
+    pos = grid_positions(pd.DatetimeIndex(ds), anchor, freq)
+    if (pos == OFF_GRID).any():
+        _off_grid_error(rows, pos, starts, ends, freq, name, panel)
+    rows = rows.assign(_pos=pos)
+    y = rows["y"].to_numpy()
+    inf = np.isinf(y)
+    if inf.any():
+        i = int(inf.argmax())
+        if fill is Fill.none:
+            raise DataError(
+                f"{name}: {_series_label(uid[i], panel)}infinite value in column '{value_col}' at line "
+                f"{rows['_line'].iloc[i]} (date {fmt_date(ds[i])}); fix it or repair with --fill"
+            )
+        rows.loc[inf, "y"] = np.nan
+    rows = _complete(rows, starts, ends, freq, anchor, fill, name, value_col, panel, notes)
+    positions = rows.pop("_pos").to_numpy(dtype=np.int64)
+    return Regular(rows[["unique_id", "ds", "y"]], freq, anchor, positions, notes)
+
+
+def _sorted_within(rows: pd.DataFrame) -> bool:
+    """True when each series' dates are ascending (only the series order differs)."""
+    return bool(rows.groupby("unique_id", sort=False)["ds"].is_monotonic_increasing.all())
+
+
+def _off_grid_error(
+    rows: pd.DataFrame,
+    pos: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    freq: str,
+    name: str,
+    panel: bool,
+) -> None:
+    i = int((pos == OFF_GRID).argmax())
+    uid, ds = rows["unique_id"].iloc[i], rows["ds"].iloc[i]
+    if panel:
+        k = int(np.searchsorted(starts, i, side="right") - 1)
+        dates = pd.DatetimeIndex(rows["ds"].iloc[starts[k] : ends[k]])
+        try:
+            own = infer_freq(dates, name)
+        except DataError:
+            own = None
+        if own is not None and own != freq:
+            ref = rows["unique_id"].iloc[0] if rows["unique_id"].iloc[0] != uid else "the others"
+            raise DataError(
+                f"{name}: series '{uid}' has frequency {own} but series '{ref}' has {freq}; "
+                "all series must share one frequency (split the file or resample)"
+            )
+    raise DataError(
+        f"{name}: {_series_label(uid, panel)}date {fmt_date(ds)} (line {rows['_line'].iloc[i]}) is not "
+        f"on the {freq} grid; check --freq or the dates"
+    )
+
+
+def _complete(
+    rows: pd.DataFrame,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    freq: str,
+    anchor: pd.Timestamp,
+    fill: Fill,
+    name: str,
+    value_col: str,
+    panel: bool,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Every series made gap-free from its first to its last date; NaN refused or filled."""
+    pos = rows["_pos"].to_numpy()
+    first, last = pos[starts], pos[ends - 1]
+    lengths = last - first + 1
+    full_len = int(lengths.sum())
+    gaps = full_len - len(rows)
+    if gaps and fill is Fill.none:
+        steps = np.diff(pos)
+        jump = np.flatnonzero((steps > 1) & np.isin(np.arange(1, len(pos)), starts, invert=True))
+        i = int(jump[0])
+        missing = pd.date_range(rows["ds"].iloc[i], periods=2, freq=freq)[1]
+        raise DataError(
+            f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}gap in the {freq} series: "
+            f"{gaps} missing date(s), first {fmt_date(missing)}; fill with --fill ffill|interpolate|zero"
+        )
+    nan = rows["y"].isna().to_numpy()
+    if nan.any() and fill is Fill.none:
+        i = int(nan.argmax())
+        raise DataError(
+            f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}empty or NaN value in column "
+            f"'{value_col}' at line {rows['_line'].iloc[i]} (date {fmt_date(rows['ds'].iloc[i])}); "
+            "fill with --fill ffill|interpolate|zero"
+        )
+    if not gaps and not nan.any():
+        return rows
+    # rebuild each series on its full grid, then fill inside each series only
+    sid = np.repeat(np.arange(len(starts)), lengths)
+    full_pos = (
+        np.arange(full_len) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(first, lengths)
+    )
+    y = np.full(full_len, np.nan)
+    slot = np.repeat(np.cumsum(lengths) - lengths, ends - starts) + (pos - np.repeat(first, ends - starts))
+    y[slot] = rows["y"].to_numpy()
+    ids = rows["unique_id"].to_numpy()[starts]
+    grid = pd.date_range(anchor, periods=int(full_pos.max()) + 1, freq=freq)
+    full = pd.DataFrame({"unique_id": ids[sid], "ds": grid[full_pos], "y": y, "_pos": full_pos})
+    repaired = int(np.isnan(y).sum())
+    full["y"] = _fill(full, fill)
+    if full["y"].isna().any():
+        bad = full.loc[full["y"].isna(), "unique_id"].iloc[0]
+        raise DataError(f"{name}: {_series_label(bad, panel)}holds no finite number in column '{value_col}'")
+    notes.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
+    return full
+
+
+def _fill(full: pd.DataFrame, fill: Fill) -> pd.Series:
+    """Fill NaN within each series: forward then backward, linear, or zero."""
+    if fill is Fill.zero:
+        return full["y"].fillna(0.0)
+    groups = full.groupby("unique_id", sort=False)["y"]
+    if fill is Fill.ffill:
+        out = groups.ffill()
+        return out.fillna(out.groupby(full["unique_id"], sort=False).bfill())
+    return groups.transform(lambda s: s.interpolate(method="linear", limit_direction="both"))
+
+
+_SEASONS = {
+    "Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "C": 5, "h": 24, "H": 24,
+    "min": 60, "T": 60, "s": 60, "S": 60, "SM": 24, "BM": 12, "CBM": 12, "BQ": 4, "BY": 1, "BA": 1,
+}  # fmt: skip
+
+
+def season_length(freq: str) -> int:
+    """Seasonal period implied by a frequency: 12 for monthly, 4 quarterly, 7 daily..."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if offset.n != 1:
+        return 1  # e.g. 15min or 2h: no standard season; pass --season
+    base = offset.rule_code.split("-")[0]
+    for prefix in sorted(_SEASONS, key=len, reverse=True):
+        if base.startswith(prefix):
+            return _SEASONS[prefix]
+    return 1
+
+
+def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The ``horizon`` dates after ``last`` on the ``freq`` grid."""
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
