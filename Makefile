@@ -30,7 +30,9 @@ demo: install
 	@echo "demo outputs: runs/demo (config.json, model.safetensors, metrics.json, holdout.csv, history.csv, forecast.csv)"
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/m3.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

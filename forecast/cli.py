@@ -485,8 +485,8 @@ def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> A
     from rich.table import Table
 
     title = f"hold-out: last {scores['test_size']} points"
-    if scores.get("trained_series", 1) > 1:
-        title += f" of {scores['trained_series']} series (means)"
+    if scores.get("scored_series", 1) > 1:
+        title += f" of {scores['scored_series']} series (means)"
     table = Table(
         title=title,
         box=box.SIMPLE if terminal else None,

@@ -161,7 +161,7 @@ class TrainConfig:
     ensemble: int = 1
     lr: float = 3e-3
     loss: Loss = Loss.mae
-    patience: int = 25
+    patience: int = 10
     clip_grad: float | None = 1.0
     seed: int = 0
     device: Device = Device.auto

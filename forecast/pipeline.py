@@ -220,29 +220,33 @@ def train(
     series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
     positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
     warnings = list(ds.warnings)
-    short = lengths < w.lookback + out_len + w.test_size
+    short = lengths < w.lookback + out_len
     if short.any():
         warnings.append(
-            f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon + test-size "
-            f"= {w.lookback + out_len + w.test_size}: not trained on, forecast by seasonal naive"
+            f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
+            f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
         )
-    trained = np.flatnonzero(~short)
+    trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
     cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
     fit1 = _fit_members(
         cfg, cut, [positions[k][: len(cut[i])] for i, k in enumerate(trained)], "train", on_epoch
     )
     warnings += fit1.warnings
-    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "trained_series": len(trained)}
+    scored = [i for i, c in enumerate(cut) if len(c) >= w.lookback]  # enough history to forecast
+    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "scored_series": len(scored)}
     holdout, by_series = None, None
     if w.test_size:
-        firsts = [int(positions[k][0]) for k in trained]
-        fc = forecast_panel(fit1.models, fit1.transforms, cut, firsts, w.lookback, w.test_size)
-        actuals = [series[k][-w.test_size :] for k in trained]
-        ids = [str(ds.ids[k]) for k in trained]
-        by_series, agg, base = evaluation.score(ids, cut, actuals, fc, w.season)
+        firsts = [int(positions[trained[i]][0]) for i in scored]
+        history = [cut[i] for i in scored]
+        fc = forecast_panel(
+            fit1.models, [fit1.transforms[i] for i in scored], history, firsts, w.lookback, w.test_size
+        )
+        actuals = [series[trained[i]][-w.test_size :] for i in scored]
+        ids = [str(ds.ids[trained[i]]) for i in scored]
+        by_series, agg, base = evaluation.score(ids, history, actuals, fc, w.season)
         scores.update(agg)
-        scores["verdict"] = evaluation.verdict(cfg.model.kind.value.upper(), scores, len(trained))
-        holdout = _holdout_frame(ds, trained, w.test_size, actuals, fc, base)
+        scores["verdict"] = evaluation.verdict(cfg.model.kind.value.upper(), scores, len(scored))
+        holdout = _holdout_frame(ds, trained[scored], w.test_size, actuals, fc, base)
     final, fitted_rows = fit1, lengths - w.test_size
     if w.test_size and cfg.train.refit:
         final = _fit_members(

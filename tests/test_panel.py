@@ -1,0 +1,215 @@
+"""Panels: one global model over many series, fallbacks, subsets, wide input, ensembles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+SMALL = ["--hidden-size", "16", "--layers", "1", "--quiet"]
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def make_panel(n_series: int = 30, length: int = 96, short_every: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Seasonal series with their own level, trend, amplitude, phase and start date."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_series):
+        n = 20 if short_every and k % short_every == 0 else length
+        t = np.arange(n)
+        start = pd.Timestamp("2010-01-01") + pd.DateOffset(months=int(rng.integers(0, 24)))
+        level, trend = 10 ** rng.uniform(1, 4), rng.uniform(-0.004, 0.012)
+        amp, phase = rng.uniform(0.1, 0.4), rng.uniform(0, 2 * np.pi)
+        y = level * np.exp(trend * t) * (1 + amp * np.sin(2 * np.pi * t / 12 + phase))
+        y *= np.exp(rng.normal(0, 0.03, n))
+        dates = pd.date_range(start, periods=n, freq="MS").strftime("%Y-%m-%d")
+        rows.append(pd.DataFrame({"series": f"s{k:02d}", "month": dates, "sales": y.round(3)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def panel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("panel")
+    path = tmp / "panel.csv"
+    make_panel().sample(frac=1.0, random_state=1).to_csv(path, index=False)  # rows shuffled
+    out = tmp / "run"
+    result = invoke(
+        "train",
+        path,
+        "--id-col",
+        "series",
+        "--out",
+        out,
+        "--runs-dir",
+        tmp / "runs",
+        "--json",
+        "--epochs",
+        40,
+        "--patience",
+        8,
+        *SMALL,
+    )
+    assert result.exit_code == 0, result.output
+    return path, out
+
+
+def test_global_model_beats_seasonal_naive(panel_run: tuple[Path, Path]) -> None:
+    _, out = panel_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["series"] == 30 and metrics["scored_series"] == 27
+    assert metrics["model"]["mase"] < 0.8 * metrics["seasonal_naive"]["mase"], metrics
+    by_series = pd.read_csv(out / "metrics_by_series.csv")
+    assert len(by_series) == 27 and {"series", "model_smape", "seasonal_naive_mase"} <= set(by_series.columns)
+    assert by_series["model_mase"].mean() == pytest.approx(metrics["model"]["mase"])
+    holdout = pd.read_csv(out / "holdout.csv")
+    assert list(holdout.columns)[:2] == ["series", "date"] and len(holdout) == 27 * 12
+
+
+def test_predict_every_series_with_fallback(panel_run: tuple[Path, Path]) -> None:
+    path, out = panel_run
+    result = invoke("predict", "--run", out, "--horizon", 6, "--json")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out / "forecast.csv")
+    assert list(frame.columns) == ["series", "date", "forecast", "method"]
+    assert frame["series"].nunique() == 30 and len(frame) == 180
+    methods = frame.groupby("series")["method"].first()
+    assert sorted(methods[methods == "seasonal_naive"].index) == ["s00", "s10", "s20"]
+    data = pd.read_csv(path)
+    short = data[data["series"] == "s10"].sort_values("month")
+    expected = np.resize(short["sales"].to_numpy()[-12:], 6)
+    np.testing.assert_allclose(frame.loc[frame["series"] == "s10", "forecast"], expected)
+    last = pd.Timestamp(data.loc[data["series"] == "s01", "month"].max())
+    first_fc = frame.loc[frame["series"] == "s01", "date"].iloc[0]
+    assert pd.Timestamp(first_fc) == last + pd.DateOffset(months=1)
+    assert "3 of 30 series forecast by seasonal naive" in " ".join(json.loads(result.stdout)["warnings"])
+
+
+def test_predict_subset(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = panel_run
+    target = tmp_path / "two.csv"
+    result = invoke("predict", "--run", out, "--series", "s05", "--series", "s07", "--out", target, "-q")
+    assert result.exit_code == 0, result.output
+    assert sorted(pd.read_csv(target)["series"].unique()) == ["s05", "s07"]
+    result = invoke("predict", "--run", out, "--series", "nope")
+    assert result.exit_code == 3 and "no series ['nope']" in result.stderr
+
+
+def test_predict_rejects_unknown_series(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
+    path, out = panel_run
+    frame = pd.read_csv(path)
+    frame.loc[frame["series"] == "s05", "series"] = "new"
+    other = tmp_path / "other.csv"
+    frame.to_csv(other, index=False)
+    result = invoke("predict", "--run", out, "--data", other)
+    assert result.exit_code == 3 and "not trained on" in result.stderr and "'new'" in result.stderr
+
+
+def test_wide_format(tmp_path: Path) -> None:
+    long = make_panel(n_series=4, length=60, short_every=0)
+    wide = long.pivot(index="month", columns="series", values="sales").reset_index()  # ragged: empty ends
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    result = invoke("train", path, "--runs-dir", tmp_path)
+    assert result.exit_code == 3 and "--wide" in result.stderr and "--value-col" in result.stderr
+    out = tmp_path / "run"
+    result = invoke("train", path, "--wide", "--out", out, "--runs-dir", tmp_path, "--epochs", 2, *SMALL)
+    assert result.exit_code == 0, result.output
+    assert invoke("predict", "--run", out, "-q").exit_code == 0
+    frame = pd.read_csv(out / "forecast.csv")
+    assert sorted(frame["series"].unique()) == ["s00", "s01", "s02", "s03"]
+    assert (frame.groupby("series").size() == 12).all()
+
+
+def test_mixed_frequencies_name_two_series(tmp_path: Path) -> None:
+    monthly = pd.DataFrame({"id": "a", "date": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": 1.0})
+    weekly = pd.DataFrame(
+        {"id": "b", "date": pd.date_range("2020-01-05", periods=30, freq="W-SUN"), "y": 1.0}
+    )
+    path = tmp_path / "mixed.csv"
+    pd.concat([monthly, weekly]).to_csv(path, index=False)
+    result = invoke("train", path, "--id-col", "id", "--runs-dir", tmp_path)
+    assert result.exit_code == 3
+    assert "series 'b' has frequency W-SUN but series 'a' has MS" in result.stderr
+
+
+def test_duplicate_in_one_series_named(tmp_path: Path) -> None:
+    frame = make_panel(n_series=3, length=40, short_every=0)
+    frame = pd.concat([frame, frame[frame["series"] == "s01"].iloc[[5]]])
+    path = tmp_path / "dup.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("train", path, "--id-col", "series", "--runs-dir", tmp_path)
+    assert result.exit_code == 3 and "series 's01': duplicate date" in result.stderr
+
+
+def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
+    frame = make_panel(n_series=3, length=60, short_every=0)
+    gone = frame[frame["series"] == "s02"].index[10]
+    missing_date = frame.loc[gone, "month"]
+    path = tmp_path / "gap.csv"
+    frame.drop(index=gone).to_csv(path, index=False)
+    result = invoke("train", path, "--id-col", "series", "--runs-dir", tmp_path)
+    assert result.exit_code == 3
+    assert f"series 's02': gap in the MS series: 1 missing date(s), first {missing_date}" in result.stderr
+    out = tmp_path / "run"
+    result = invoke(
+        "train",
+        path,
+        "--id-col",
+        "series",
+        "--fill",
+        "interpolate",
+        "--out",
+        out,
+        "--runs-dir",
+        tmp_path,
+        "--epochs",
+        1,
+        *SMALL,
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
+    from forecast.pipeline import load_run
+    from forecast.predict import forecast_panel
+
+    path = tmp_path / "p.csv"
+    make_panel(n_series=5, length=60, short_every=0).to_csv(path, index=False)
+    out = tmp_path / "run"
+    args = [
+        "--id-col",
+        "series",
+        "--ensemble",
+        3,
+        "--epochs",
+        3,
+        "--out",
+        out,
+        "--runs-dir",
+        tmp_path,
+        *SMALL,
+    ]
+    assert invoke("train", path, *args).exit_code == 0
+    assert pd.read_csv(out / "history.csv")["member"].nunique() == 3
+    assert invoke("predict", "--run", out, "--horizon", 4, "-q").exit_code == 0
+    run = load_run(out)
+    assert len(run.models) == 3
+    data = pd.read_csv(path).sort_values(["series", "month"])
+    hist = [g["sales"].to_numpy() for _, g in data.groupby("series")]
+    firsts = [0] * 5  # same grid offsets for every member: only the medians' agreement matters
+    members = [forecast_panel([m], run.transforms, hist, firsts, 24, 4) for m in run.models]
+    together = forecast_panel(run.models, run.transforms, hist, firsts, 24, 4)
+    assert not np.allclose(members[0], members[1])
+    assert np.all(together >= np.min(members, axis=0) - 1e-9) and np.all(
+        together <= np.max(members, axis=0) + 1e-9
+    )
