@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ __all__ = [
     "update_latest",
     "resolve_run",
     "sha256_file",
+    "exclusive",
 ]
 
 CONFIG = "config.json"
@@ -48,11 +50,22 @@ def sha256_file(path: Path) -> str:
     return file_sha256(path)
 
 
+def _finite(obj: Any) -> Any:
+    """NaN and inf become null, so every file is strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (temporary file + rename); keys in a stable order."""
+    """Write strict JSON atomically (temporary file + rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(obj, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(_finite(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -226,3 +239,33 @@ def read_series(run_dir: Path, expected_sha256: Any) -> dict[str, Any]:
     if not all(isinstance(i, str) for i in ids) or not set(methods) <= {"model", "seasonal_naive"}:
         raise RunError(f"{path}: ids must be text and methods 'model' or 'seasonal_naive'")
     return raw
+
+
+@contextlib.contextmanager
+def exclusive(target: Path, wait: float, what: str) -> Iterator[None]:
+    """Hold an OS file lock on ``target`` (beside it, ``.<name>.lock``) for the block.
+
+    Waits up to ``wait`` seconds for another holder, then fails naming it. The kernel
+    drops the lock when its process dies, so a killed run never blocks the next one.
+    """
+    from filelock import FileLock, Timeout
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(target.parent / f".{target.name}.lock"), timeout=max(wait, 0.0))
+    owner = target.parent / f".{target.name}.owner"
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            holder = owner.read_text(encoding="utf-8").strip() or "another process"
+        except OSError:
+            holder = "another process"
+        raise RunError(
+            f"{target}: {what} is locked by {holder}; wait for it to finish or pass --wait SECONDS"
+        ) from None
+    try:
+        owner.write_text(f"pid {os.getpid()} on {os.uname().nodename}\n", encoding="utf-8")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()

@@ -12,6 +12,7 @@ import math
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,65 @@ JsonOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=_OUT)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
+
+
+# options shared by train and validate
+DateColOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA),
+]
+ValueColOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA),
+]
+FreqOpt = Annotated[
+    Optional[str],
+    typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA),
+]
+FillOpt = Annotated[
+    Fill,
+    typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA),
+]
+ThousandsOpt = Annotated[
+    Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)
+]
+IdColOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Series id column: long format, one global model for all series.", rich_help_panel=_DATA
+    ),
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=_DATA),
+]
+LookbackOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN),
+]
+HorizonOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN),
+]
+StrategyOpt = Annotated[
+    Strategy,
+    typer.Option(
+        help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.",
+        rich_help_panel=_WIN,
+    ),
+]
+SeasonOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN
+    ),
+]
+TestSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN
+    ),
+]
 
 
 class Reporter:
@@ -141,7 +201,9 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
             debug = bool(kw.get("debug"))
             as_json = bool(kw.get("as_json"))
             try:
-                with _signals():
+                with _signals(), warnings.catch_warnings():
+                    if not debug:  # numeric chatter from libraries is not for cron logs
+                        warnings.simplefilter("ignore")
                     return fn(*args, **kw)
             except typer.Exit:
                 raise
@@ -197,54 +259,16 @@ def train_cmd(
     data: Annotated[
         str, typer.Argument(help="CSV file: a date column and a numeric value column.", show_default=False)
     ],
-    date_col: Annotated[
-        Optional[str],
-        typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA),
-    ] = None,
-    value_col: Annotated[
-        Optional[str],
-        typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA),
-    ] = None,
-    freq: Annotated[
-        Optional[str],
-        typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA),
-    ] = None,
-    fill: Annotated[
-        Fill,
-        typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA),
-    ] = Fill.none,
-    thousands: Annotated[
-        Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)
-    ] = None,
-    id_col: Annotated[
-        Optional[str],
-        typer.Option(
-            help="Series id column: long format, one global model for all series.", rich_help_panel=_DATA
-        ),
-    ] = None,
-    wide: Annotated[
-        bool,
-        typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=_DATA),
-    ] = False,
-    lookback: Annotated[
-        Optional[int],
-        typer.Option(
-            min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN
-        ),
-    ] = None,
-    horizon: Annotated[
-        Optional[int],
-        typer.Option(
-            min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN
-        ),
-    ] = None,
-    strategy: Annotated[
-        Strategy,
-        typer.Option(
-            help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.",
-            rich_help_panel=_WIN,
-        ),
-    ] = Strategy.many_to_many,
+    date_col: DateColOpt = None,
+    value_col: ValueColOpt = None,
+    freq: FreqOpt = None,
+    fill: FillOpt = Fill.none,
+    thousands: ThousandsOpt = None,
+    id_col: IdColOpt = None,
+    wide: WideOpt = False,
+    lookback: LookbackOpt = None,
+    horizon: HorizonOpt = None,
+    strategy: StrategyOpt = Strategy.many_to_many,
     scaler: Annotated[
         Scaler,
         typer.Option(
@@ -259,18 +283,8 @@ def train_cmd(
             rich_help_panel=_WIN,
         ),
     ] = Deseason.auto,
-    season: Annotated[
-        Optional[int],
-        typer.Option(
-            min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN
-        ),
-    ] = None,
-    test_size: Annotated[
-        Optional[int],
-        typer.Option(
-            min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN
-        ),
-    ] = None,
+    season: SeasonOpt = None,
+    test_size: TestSizeOpt = None,
     val_size: Annotated[
         Optional[int],
         typer.Option(
@@ -356,15 +370,29 @@ def train_cmd(
     runs_dir: Annotated[
         Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=_OUT)
     ] = Path("runs"),
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds to wait when another run holds --out (default: fail at once).",
+            rich_help_panel=_OUT,
+        ),
+    ] = 0.0,
+    if_changed: Annotated[
+        bool,
+        typer.Option(
+            "--if-changed",
+            help="Skip training when the newest run has the same data and settings.",
+            rich_help_panel=_OUT,
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
-    The last --test-size points are held out and forecast; the network is compared with
-    naive and seasonal-naive forecasts, then retrained on all the data and saved to a run
-    directory (config.json, model.safetensors, metrics.json, holdout.csv, history.csv).
+    The last --test-size points are held out and forecast; the network is compared with naive and seasonal-naive forecasts, then retrained on all the data and saved to a run directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv).
     """
     from forecast import pipeline
 
@@ -408,7 +436,13 @@ def train_cmd(
     )
     rep = Reporter(as_json, quiet)
     with _progress(rep) as on_epoch:
-        outcome = pipeline.train(cfg, out=out, runs_dir=runs_dir, on_epoch=on_epoch)
+        outcome = pipeline.train(
+            cfg, out=out, runs_dir=runs_dir, on_epoch=on_epoch, wait=wait, if_changed=if_changed
+        )
+    if outcome.skipped:
+        rep.info(f"unchanged: {outcome.run_dir} has the same data (SHA-256) and settings; not retrained")
+        rep.emit_json({"ok": True, "skipped": True, "run_dir": outcome.run_dir, "metrics": outcome.metrics})
+        return
     for message in outcome.warnings:
         rep.warn(message)
     if outcome.holdout is not None:
@@ -426,6 +460,7 @@ def train_cmd(
     rep.emit_json(
         {
             "ok": True,
+            "skipped": False,
             "run_dir": outcome.run_dir,
             "latest": outcome.latest,
             "files": sorted(p.name for p in outcome.run_dir.iterdir()),
@@ -524,19 +559,21 @@ def predict_cmd(
     series: Annotated[
         Optional[list[str]], typer.Option("--series", help="Forecast only this series id (repeatable).")
     ] = None,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for another process writing the same file.")
+    ] = 60.0,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Forecast the steps after the last observation with a trained run.
 
-    Writes CSV date,forecast (panels: series,date,forecast,method) atomically and shows
-    it as a table.
+    Writes CSV date,forecast (panels: series,date,forecast,method) atomically and shows it as a table.
     """
     from forecast import pipeline
 
     rep = Reporter(as_json, quiet)
-    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out, only=series)
+    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out, only=series, wait=wait)
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(_forecast_table(outcome.frame, rep.terminal))
@@ -568,6 +605,84 @@ def _forecast_table(frame: Any, terminal: bool) -> Any:
 
 
 _TABLE_ROWS = 60
+
+
+@command("validate", epilog="Example: forecast validate sales.csv --id-col store --json\n\n" + EXIT_CODES)
+def validate_cmd(
+    data: Annotated[str, typer.Argument(help="CSV file to check.", show_default=False)],
+    date_col: DateColOpt = None,
+    value_col: ValueColOpt = None,
+    freq: FreqOpt = None,
+    fill: FillOpt = Fill.none,
+    thousands: ThousandsOpt = None,
+    id_col: IdColOpt = None,
+    wide: WideOpt = False,
+    lookback: LookbackOpt = None,
+    horizon: HorizonOpt = None,
+    strategy: StrategyOpt = Strategy.many_to_many,
+    season: SeasonOpt = None,
+    test_size: TestSizeOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a data file the way train would, without training (the pre-flight for pipelines).
+
+    Reports per series: rows, first and last date, the frequency, NaN cells, duplicate dates, gaps, and whether it is too short for lookback + horizon + test-size. Exits 0 when train would accept the data, 3 otherwise, with the same message train would give.
+    """
+    from forecast import pipeline
+
+    cfg = RunConfig(
+        data=DataConfig(
+            path=data,
+            date_col=date_col,
+            value_col=value_col,
+            freq=freq,
+            fill=fill,
+            thousands=thousands,
+            id_col=id_col,
+            wide=wide,
+        ),
+        window=WindowConfig(
+            lookback=lookback, horizon=horizon, strategy=strategy, season=season, test_size=test_size
+        ),
+    )
+    rep = Reporter(as_json, quiet)
+    report = pipeline.check(cfg)
+    table = report.series
+    rep.result(_frame_table(table, rep.terminal, f"{data}: {len(table)} series, frequency {report.freq}"))
+    summary = {
+        "ok": report.ok,
+        "path": data,
+        "freq": report.freq,
+        "need_rows": report.need,
+        "series": table.to_dict(orient="records"),
+    }
+    if not report.ok:
+        rep.error(report.error or "")
+        rep.emit_json({**summary, "exit_code": 3, "error": report.error})
+        raise typer.Exit(3)
+    short = int(table["too_short"].sum())
+    if short:
+        rep.warn(f"{short} series shorter than {report.need} rows will be forecast by seasonal naive")
+    rep.info("ok: train would accept this data")
+    rep.emit_json(summary)
+
+
+def _frame_table(frame: Any, terminal: bool, title: str) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE if terminal else None)
+    for col in frame.columns:
+        table.add_column(
+            str(col), justify="left" if col in ("series", "first_date", "last_date") else "right"
+        )
+    for row in frame.head(_TABLE_ROWS).itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    if len(frame) > _TABLE_ROWS:
+        table.caption = f"first {_TABLE_ROWS} of {len(frame)} series"
+    return table
 
 
 def main() -> None:

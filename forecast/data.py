@@ -21,7 +21,7 @@ from forecast import validate
 from forecast.config import DataConfig
 from forecast.errors import DataError
 
-__all__ = ["Dataset", "read", "file_sha256", "write_csv"]
+__all__ = ["Dataset", "Rows", "read", "read_rows", "file_sha256", "write_csv"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
 _MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
@@ -74,11 +74,22 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def read(cfg: DataConfig) -> Dataset:
-    """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide)."""
+@dataclass
+class Rows:
+    """Parsed rows (unique_id, ds, y, _line) before any grid check, and where they came from."""
+
+    frame: pd.DataFrame
+    date_col: str
+    value_col: str
+    id_col: str | None
+    panel: bool
+
+
+def read_rows(cfg: DataConfig) -> Rows:
+    """Parse ``cfg.path`` into rows: columns found, dates and numbers parsed, nothing else checked."""
     path = Path(cfg.path)
     name = str(path)
-    with warnings.catch_warnings():  # pandas' parsing chatter; our own notes go to ``warnings``
+    with warnings.catch_warnings():  # pandas' parsing chatter
         warnings.simplefilter("ignore")
         raw = _read_table(path)
         date_col = _pick_date_col(raw, cfg, name)
@@ -86,9 +97,19 @@ def read(cfg: DataConfig) -> Dataset:
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
         dates = _parse_dates(raw[date_col], name, date_col)
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name)
-        label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-        panel = id_col is not None or cfg.wide
-        reg = validate.regularise(rows, cfg.freq, cfg.fill, name, (date_col, label), panel)
+    label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
+    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide)
+
+
+def read(cfg: DataConfig) -> Dataset:
+    """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide)."""
+    path = Path(cfg.path)
+    name = str(path)
+    parsed = read_rows(cfg)
+    date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = validate.regularise(parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel)
     uid = reg.frame["unique_id"].to_numpy()
     starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
     return Dataset(

@@ -7,6 +7,7 @@ lists of series, and only the output columns differ (panels get a ``series`` col
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import platform
@@ -33,6 +34,8 @@ __all__ = [
     "default_horizon",
     "default_lookback",
     "default_run_dir",
+    "Validation",
+    "check",
 ]
 
 _HORIZON_NO_SEASON = 8
@@ -52,6 +55,7 @@ class TrainOutcome:
     epochs_run: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    skipped: bool = False  # --if-changed found an identical newest run
 
     @property
     def verdict(self) -> str | None:
@@ -133,7 +137,9 @@ def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
             window, val_size=_default_val_size(typical, lookback, out_len, horizon, len(lengths))
         )
     model = dataclasses.replace(cfg.model, input_size=1, output_size=out_len)
-    data_cfg = dataclasses.replace(cfg.data, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
+    data_cfg = dataclasses.replace(
+        cfg.data, path=str(Path(ds.path).resolve()), date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col
+    )
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
     return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)
@@ -205,13 +211,69 @@ def train(
     out: Path | None = None,
     runs_dir: Path = Path("runs"),
     on_epoch: Callable[[str, EpochInfo], None] | None = None,
+    wait: float = 0.0,
+    if_changed: bool = False,
 ) -> TrainOutcome:
-    """Read, window, train, score on the hold-out, refit on everything, save the run."""
+    """Read, window, train, score on the hold-out, refit on everything, save the run.
+
+    An explicit ``out`` is locked for the whole run (``wait`` seconds for another holder);
+    the default timestamped directory is new, so it needs no lock.
+    With ``if_changed``, an identical newest run (same data SHA-256 and settings) is
+    returned as it is, untrained.
+    """
+    target = out or default_run_dir(runs_dir)
+    lock = (
+        artifacts.exclusive(target, wait, "training into this directory") if out else contextlib.nullcontext()
+    )
+    with lock:
+        ds = data.read(cfg.data)
+        cfg = _resolve(cfg, ds)
+        if if_changed:
+            same = _unchanged(runs_dir, ds, cfg)
+            if same is not None:
+                return same
+        return _train_locked(cfg, ds, target, runs_dir, on_epoch)
+
+
+def _unchanged(runs_dir: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
+    """The newest run when its data hash and settings equal these, else None."""
+    import json
+
+    latest = runs_dir / "latest"
+    try:
+        meta = artifacts.read_config(artifacts.resolve_run(latest))
+    except RunError:
+        return None
+    settings = json.loads(json.dumps(cfg.to_dict()))
+    if meta["data"].get("sha256") != ds.sha256 or meta["settings"] != settings:
+        return None
+    metrics_path = latest.resolve() / "metrics.json"
+    scores = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    training = meta["training"]
+    return TrainOutcome(
+        run_dir=latest.resolve(),
+        latest=latest,
+        config=cfg,
+        metrics=scores,
+        holdout=None,
+        best_epoch=int(np.median(training.get("best_epochs") or [0])),
+        epochs_run=int(training.get("epochs_run", 0)),
+        seconds=0.0,
+        warnings=[],
+        skipped=True,
+    )
+
+
+def _train_locked(
+    cfg: RunConfig,
+    ds: data.Dataset,
+    target: Path,
+    runs_dir: Path,
+    on_epoch: Callable[[str, EpochInfo], None] | None,
+) -> TrainOutcome:
     from forecast.predict import forecast_panel
     from forecast.train import resolve_device
 
-    ds = data.read(cfg.data)
-    cfg = _resolve(cfg, ds)
     w = cfg.window
     assert w.horizon and w.lookback and w.season and w.test_size is not None
     device = resolve_device(cfg.train.device)  # fail fast on --device cuda without a GPU
@@ -263,7 +325,6 @@ def train(
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
     methods[trained] = MODEL
     until = ds.frame["ds"].to_numpy()[ds.indptr[:-1] + np.maximum(fitted_rows, 1) - 1]
-    target = out or default_run_dir(runs_dir)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -436,6 +497,7 @@ def predict(
     data_path: str | None = None,
     out: Path | None = None,
     only: list[str] | None = None,
+    wait: float = 60.0,
 ) -> PredictOutcome:
     """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``)."""
     from forecast.predict import forecast_panel
@@ -494,8 +556,9 @@ def predict(
     frame = _forecast_frame(ds, wanted, rows, values, use_model)
     if not ds.panel:
         frame = frame[["date", "forecast"]]
-    target = out or loaded.path / "forecast.csv"
-    data.write_csv(frame, target)
+    target = Path(out or loaded.path / "forecast.csv")
+    with artifacts.exclusive(target, wait, "writing this forecast file"):
+        data.write_csv(frame, target)
     warnings = list(ds.warnings)
     fallback = len(use_model) - sum(use_model)
     if fallback and ds.panel:
@@ -536,3 +599,41 @@ def _check_compatible(ds: data.Dataset, meta: dict[str, Any], ids: list[str]) ->
             f"{ds.path}: ends {validate.fmt_date(ds.dates.max())}, before the model's training data ends "
             f"({validate.fmt_date(trained_last)}); predict from data at least as recent"
         )
+
+
+@dataclass
+class Validation:
+    """What ``forecast validate`` reports: per-series facts and the first blocking problem."""
+
+    path: str
+    freq: str
+    need: int  # lookback + horizon + test-size: shorter series cannot be trained on
+    series: pd.DataFrame
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check(cfg: RunConfig) -> Validation:
+    """Run the loader's checks without training; facts per series even when one fails."""
+    rows = data.read_rows(cfg.data)
+    frame = rows.frame
+    freq = cfg.data.freq
+    if freq is None:
+        sizes = frame.groupby("unique_id", sort=False).size()
+        longest = frame.loc[frame["unique_id"] == sizes.idxmax(), "ds"]
+        freq = validate.infer_freq(pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path)
+    w = cfg.window
+    season = w.season or validate.season_length(freq)
+    horizon = w.horizon or default_horizon(season)
+    lookback = w.lookback or default_lookback(season, horizon)
+    out_len = horizon if w.strategy is Strategy.many_to_many else 1
+    need = lookback + out_len + (horizon if w.test_size is None else w.test_size)
+    error = None
+    try:
+        _resolve(cfg, data.read(dataclasses.replace(cfg.data, freq=freq)))
+    except DataError as exc:
+        error = str(exc)
+    return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)

@@ -8,6 +8,7 @@ the date and the file line of the first problem.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "grid_positions",
     "OFF_GRID",
     "fmt_date",
+    "describe",
 ]
 
 OFF_GRID = np.iinfo(np.int64).min
@@ -72,7 +74,9 @@ def infer_freq(dates: pd.DatetimeIndex, name: str) -> str:
         raise DataError(
             f"{name}: {len(dates)} data row(s); need at least 3 to infer a frequency (or give --freq)"
         )
-    freq = pd.infer_freq(dates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces a change of return type
+        freq = pd.infer_freq(dates)
     if freq:
         return getattr(freq, "freqstr", freq)
     month, day = dates[0].strftime("%b").upper(), dates[0].strftime("%a").upper()
@@ -295,3 +299,27 @@ def season_length(freq: str) -> int:
 def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
     """The ``horizon`` dates after ``last`` on the ``freq`` grid."""
     return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:
+    """Per series: rows, first/last date, NaN or inf cells, duplicate dates, missing grid dates,
+    and whether it is shorter than ``need`` (lookback + horizon + test-size) on its grid."""
+    out = []
+    for uid, g in rows.groupby("unique_id", sort=True):
+        dates = pd.DatetimeIndex(g["ds"]).sort_values()
+        unique = dates.unique()
+        span = len(pd.date_range(unique[0], unique[-1], freq=freq)) if len(unique) else 0
+        y = g["y"].to_numpy(dtype=np.float64)
+        out.append(
+            {
+                "series": str(uid),
+                "rows": len(g),
+                "first_date": fmt_date(dates[0]),
+                "last_date": fmt_date(dates[-1]),
+                "nan": int((~np.isfinite(y)).sum()),
+                "duplicate_dates": len(dates) - len(unique),
+                "gaps": max(span - len(unique), 0),
+                "too_short": span < need,
+            }
+        )
+    return pd.DataFrame(out)

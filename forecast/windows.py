@@ -131,7 +131,9 @@ def fit_transform(
     if not (math.isfinite(shift) and math.isfinite(scale)) or scale <= 0:
         scale = _robust_scale(y)
         shift = 0.0
-        warnings.append(f"the {scaler.value} scaler overflowed on these values; used a plain scale")
+        warnings.append(
+            f"the {scaler.value} scaler cannot scale these values (constant, or too large); used a plain scale"
+        )
     base = SeriesTransform(scaler.value, log, shift, scale, season, None, level_len)
     if deseason is Deseason.off or season < 2:
         return base, warnings
