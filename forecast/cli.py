@@ -63,7 +63,17 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
 
 
-# options shared by train and validate
+# options shared by train and validate (and --level by train and predict)
+LevelOpt = Annotated[
+    Optional[list[int]],
+    typer.Option(
+        "--level",
+        min=1,
+        max=99,
+        help="Prediction interval level in % (repeatable; default 80 and 95).",
+        rich_help_panel=_OUT,
+    ),
+]
 DateColOpt = Annotated[
     Optional[str],
     typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA),
@@ -130,8 +140,10 @@ class Reporter:
 
         self.as_json, self.quiet = as_json, quiet
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.out = Console(stderr=as_json, highlight=False, soft_wrap=True)
         self.terminal = self.err.is_terminal
+        width = None if self.terminal else 200  # logs: never cut a table at 80 columns
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
+        self.out = Console(stderr=as_json, highlight=False, soft_wrap=True, width=width)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -378,6 +390,7 @@ def train_cmd(
             rich_help_panel=_OUT,
         ),
     ] = 0.0,
+    level: LevelOpt = None,
     if_changed: Annotated[
         bool,
         typer.Option(
@@ -437,7 +450,13 @@ def train_cmd(
     rep = Reporter(as_json, quiet)
     with _progress(rep) as on_epoch:
         outcome = pipeline.train(
-            cfg, out=out, runs_dir=runs_dir, on_epoch=on_epoch, wait=wait, if_changed=if_changed
+            cfg,
+            out=out,
+            runs_dir=runs_dir,
+            on_epoch=on_epoch,
+            wait=wait,
+            if_changed=if_changed,
+            levels=_levels(level),
         )
     if outcome.skipped:
         rep.info(f"unchanged: {outcome.run_dir} has the same data (SHA-256) and settings; not retrained")
@@ -562,6 +581,7 @@ def predict_cmd(
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for another process writing the same file.")
     ] = 60.0,
+    level: LevelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -573,7 +593,9 @@ def predict_cmd(
     from forecast import pipeline
 
     rep = Reporter(as_json, quiet)
-    outcome = pipeline.predict(run, horizon=horizon, data_path=data, out=out, only=series, wait=wait)
+    outcome = pipeline.predict(
+        run, horizon=horizon, data_path=data, out=out, only=series, wait=wait, levels=_levels(level)
+    )
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(_forecast_table(outcome.frame, rep.terminal))
@@ -594,11 +616,15 @@ def _forecast_table(frame: Any, terminal: bool) -> Any:
     from rich.table import Table
 
     table = Table(box=box.SIMPLE if terminal else None)
-    columns = [c for c in ("series", "date", "forecast", "method") if c in frame.columns]
+    columns = [
+        c for c in frame.columns if c in ("series", "date", "forecast", "method") or c[:3] in ("lo-", "hi-")
+    ]
     for col in columns:
-        table.add_column(col, justify="right" if col == "forecast" else "left")
+        table.add_column(col, justify="left" if col in ("series", "date", "method") else "right")
     for row in frame.head(_TABLE_ROWS).to_dict(orient="records"):
-        table.add_row(*(f"{row[c]:,.2f}" if c == "forecast" else str(row[c]) for c in columns))
+        table.add_row(
+            *(str(row[c]) if c in ("series", "date", "method") else f"{row[c]:,.2f}" for c in columns)
+        )
     if len(frame) > _TABLE_ROWS:
         table.caption = f"first {_TABLE_ROWS} of {len(frame)} rows"
     return table
@@ -667,6 +693,10 @@ def validate_cmd(
         rep.warn(f"{short} series shorter than {report.need} rows will be forecast by seasonal naive")
     rep.info("ok: train would accept this data")
     rep.emit_json(summary)
+
+
+def _levels(level: list[int] | None) -> tuple[int, ...]:
+    return tuple(sorted(set(level))) if level else (80, 95)
 
 
 def _frame_table(frame: Any, terminal: bool, title: str) -> Any:

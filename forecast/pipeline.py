@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, artifacts, baselines, data, evaluation, validate, windows
+from forecast import __version__, artifacts, baselines, data, evaluation, intervals, validate, windows
 from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
 from forecast.errors import DataError, RunError
 from forecast.train import EpochInfo
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _HORIZON_NO_SEASON = 8
+LEVELS = (80, 95)
 MODEL, FALLBACK = "model", "seasonal_naive"
 
 
@@ -73,6 +74,8 @@ class LoadedRun:
     methods: list[str]
     transforms: list[windows.SeriesTransform]
     models: list[Any]  # forecast.models.Forecaster, one per ensemble member
+    errors: np.ndarray  # calibration errors (n, horizon) in model space
+    error_series: np.ndarray  # the series index of each row of ``errors``
 
 
 @dataclass
@@ -213,6 +216,7 @@ def train(
     on_epoch: Callable[[str, EpochInfo], None] | None = None,
     wait: float = 0.0,
     if_changed: bool = False,
+    levels: tuple[int, ...] = LEVELS,
 ) -> TrainOutcome:
     """Read, window, train, score on the hold-out, refit on everything, save the run.
 
@@ -232,7 +236,7 @@ def train(
             same = _unchanged(runs_dir, ds, cfg)
             if same is not None:
                 return same
-        return _train_locked(cfg, ds, target, runs_dir, on_epoch)
+        return _train_locked(cfg, ds, target, runs_dir, on_epoch, levels)
 
 
 def _unchanged(runs_dir: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
@@ -270,7 +274,10 @@ def _train_locked(
     target: Path,
     runs_dir: Path,
     on_epoch: Callable[[str, EpochInfo], None] | None,
+    levels: tuple[int, ...],
 ) -> TrainOutcome:
+    import torch
+
     from forecast.predict import forecast_panel
     from forecast.train import resolve_device
 
@@ -294,14 +301,24 @@ def _train_locked(
         cfg, cut, [positions[k][: len(cut[i])] for i, k in enumerate(trained)], "train", on_epoch
     )
     warnings += fit1.warnings
+    hold_errors, cal_errors = _calibrate(
+        cfg, fit1, cut, [series[k] for k in trained], [positions[k] for k in trained]
+    )
     scored = [i for i, c in enumerate(cut) if len(c) >= w.lookback]  # enough history to forecast
     scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "scored_series": len(scored)}
     holdout, by_series = None, None
     if w.test_size:
         firsts = [int(positions[trained[i]][0]) for i in scored]
         history = [cut[i] for i in scored]
-        fc = forecast_panel(
-            fit1.models, [fit1.transforms[i] for i in scored], history, firsts, w.lookback, w.test_size
+        offsets = intervals.bounds(*hold_errors, scored, levels, w.test_size)
+        fc, bands = forecast_panel(
+            fit1.models,
+            [fit1.transforms[i] for i in scored],
+            history,
+            firsts,
+            w.lookback,
+            w.test_size,
+            offsets,
         )
         actuals = [series[trained[i]][-w.test_size :] for i in scored]
         ids = [str(ds.ids[trained[i]]) for i in scored]
@@ -309,6 +326,9 @@ def _train_locked(
         scores.update(agg)
         scores["verdict"] = evaluation.verdict(cfg.model.kind.value.upper(), scores, len(scored))
         holdout = _holdout_frame(ds, trained[scored], w.test_size, actuals, fc, base)
+        for b, col in enumerate(intervals.level_columns(levels)):
+            holdout.insert(4 + b, col, bands[:, b].ravel() if bands is not None else np.nan)
+        scores["holdout_coverage"] = _coverage(holdout, levels)
     final, fitted_rows = fit1, lengths - w.test_size
     if w.test_size and cfg.train.refit:
         final = _fit_members(
@@ -364,6 +384,8 @@ def _train_locked(
     }
     with artifacts.staged_run(target) as tmp:
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
+        state["calibration.errors"] = torch.from_numpy(cal_errors[0])
+        state["calibration.series"] = torch.from_numpy(trained[cal_errors[1]].astype(np.int64))
         meta["weights"] = {
             "file": artifacts.WEIGHTS,
             "sha256": artifacts.save_weights(state, tmp / artifacts.WEIGHTS),
@@ -393,6 +415,40 @@ def _train_locked(
         seconds=meta["training"]["seconds"],
         warnings=warnings,
     )
+
+
+def _calibrate(
+    cfg: RunConfig, fit: _Fitted, cut: list[np.ndarray], full: list[np.ndarray], positions: list[np.ndarray]
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Out-of-sample model-space errors of the hold-out-phase models.
+
+    First: from the validation origins with targets cut at the hold-out (to calibrate the
+    hold-out's own intervals honestly). Second: from the validation origins and the hold-out
+    origin with every target there is (saved for predict).
+    """
+    w = cfg.window
+    assert w.lookback and w.horizon
+    val = w.val_size or 0
+    z_cut = [t.forward(c, p[: len(c)]) for t, c, p in zip(fit.transforms, cut, positions)]
+    z_full = [t.forward(y, p) for t, y, p in zip(fit.transforms, full, positions)]
+    origins = [(i, t) for i, c in enumerate(cut) for t in range(max(len(c) - val, 0), len(c))] if val else []
+    level_len = fit.transforms[0].level_len
+    args = (w.lookback, level_len, w.horizon)
+    held = intervals.calibration_errors(fit.models, z_cut, origins, *args)
+    if w.test_size:
+        origins = origins + [(i, len(c)) for i, c in enumerate(cut)]
+    return held, intervals.calibration_errors(fit.models, z_full, origins, *args)
+
+
+def _coverage(frame: pd.DataFrame, levels: tuple[int, ...]) -> dict[str, float | None]:
+    """Share of actuals inside each interval (None where there are no intervals)."""
+    out: dict[str, float | None] = {}
+    for lv in levels:
+        lo, hi = frame[f"lo-{lv}"].to_numpy(), frame[f"hi-{lv}"].to_numpy()
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        inside = (frame["actual"].to_numpy() >= lo) & (frame["actual"].to_numpy() <= hi)
+        out[str(lv)] = float(inside[ok].mean()) if ok.any() else None
+    return out
 
 
 def _all_transforms(
@@ -467,6 +523,12 @@ def load_run(run: Path) -> LoadedRun:
     if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
         raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
     state = artifacts.load_weights(path / artifacts.WEIGHTS, weights["sha256"])
+    errors = state.pop("calibration.errors", None)
+    error_series = state.pop("calibration.series", None)
+    if errors is None or error_series is None or errors.ndim != 2 or len(errors) != len(error_series):
+        raise RunError(
+            f"{path / artifacts.WEIGHTS}: calibration errors are missing or malformed; train again"
+        )
     models = []
     for k in range(cfg.train.ensemble):
         model = build_model(cfg.model)
@@ -477,7 +539,17 @@ def load_run(run: Path) -> LoadedRun:
             first = str(exc).strip().splitlines()[0]
             raise RunError(f"{path}: weights do not fit the model in config.json ({first})") from None
         models.append(model.eval())
-    return LoadedRun(path, cfg, meta, ids, methods, transforms, models)
+    return LoadedRun(
+        path,
+        cfg,
+        meta,
+        ids,
+        methods,
+        transforms,
+        models,
+        errors.numpy(),
+        error_series.numpy().astype(np.int64),
+    )
 
 
 def _check_data_meta(section: dict[str, Any], path: Path) -> None:
@@ -498,6 +570,7 @@ def predict(
     out: Path | None = None,
     only: list[str] | None = None,
     wait: float = 60.0,
+    levels: tuple[int, ...] = LEVELS,
 ) -> PredictOutcome:
     """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``)."""
     from forecast.predict import forecast_panel
@@ -533,16 +606,21 @@ def predict(
         loaded.methods[known[u]] == MODEL and len(h) >= w.lookback for u, h in zip(wanted, histories)
     ]
     values = np.empty((len(wanted), horizon))
+    bands = np.full((len(wanted), 2 * len(levels), horizon), np.nan)
     mk = [i for i, ok in enumerate(use_model) if ok]
     if mk:
         firsts = [int(ds.positions[ds.indptr[rows[wanted[i]]]]) + shift for i in mk]
-        values[mk] = forecast_panel(
+        offsets = intervals.bounds(
+            loaded.errors, loaded.error_series, [known[wanted[i]] for i in mk], levels, horizon
+        )
+        values[mk], bands[mk] = forecast_panel(
             loaded.models,
             [loaded.transforms[known[wanted[i]]] for i in mk],
             [histories[i] for i in mk],
             firsts,
             w.lookback,
             horizon,
+            offsets,
         )
     if not ds.panel and not use_model[0]:
         raise DataError(f"{source}: has {len(histories[0])} rows; the model needs the last {w.lookback}")
@@ -554,8 +632,10 @@ def predict(
             f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
         )
     frame = _forecast_frame(ds, wanted, rows, values, use_model)
+    for b, col in enumerate(intervals.level_columns(levels)):
+        frame.insert(3 + b, col, bands[:, b].ravel())
     if not ds.panel:
-        frame = frame[["date", "forecast"]]
+        frame = frame.drop(columns=["series", "method"])
     target = Path(out or loaded.path / "forecast.csv")
     with artifacts.exclusive(target, wait, "writing this forecast file"):
         data.write_csv(frame, target)

@@ -48,8 +48,11 @@ def forecast_panel(
     first_positions: Sequence[int],
     lookback: int,
     horizon: int,
-) -> np.ndarray:
-    """Raw-scale forecasts (n_series, horizon); the median over ``models`` (an ensemble).
+    offsets: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw-scale forecasts (n_series, horizon), the median over ``models`` (an ensemble), and
+    with ``offsets`` (n_series, n_bounds, horizon) of model-space interval offsets, the
+    bounds in raw scale (n_series, n_bounds, horizon).
 
     ``first_positions[k]`` is the grid position of ``histories[k][0]``; every history must
     hold at least ``lookback`` values.
@@ -63,9 +66,14 @@ def forecast_panel(
     members = np.stack([roll_forward(m, z_last, level_len, horizon) for m in models])
     z_future = np.median(members, axis=0)  # (n, horizon)
     out = np.empty((n, horizon))
+    bands = None if offsets is None else np.empty_like(offsets, dtype=np.float64)
     for k, (t, y, p0) in enumerate(zip(transforms, histories, first_positions)):
-        out[k] = t.inverse(z_future[k], p0 + len(y) + np.arange(horizon))
-    return out
+        future = p0 + len(y) + np.arange(horizon)
+        out[k] = t.inverse(z_future[k], future)
+        if bands is not None and offsets is not None:
+            for b in range(offsets.shape[1]):
+                bands[k, b] = t.inverse(z_future[k] + offsets[k, b], future)
+    return out, bands
 
 
 def forecast_values(
@@ -77,4 +85,4 @@ def forecast_values(
     horizon: int,
 ) -> np.ndarray:
     """Raw-scale forecasts of one series for the ``horizon`` steps after ``y_hist``."""
-    return forecast_panel([model], [transform], [y_hist], [first_position], lookback, horizon)[0]
+    return forecast_panel([model], [transform], [y_hist], [first_position], lookback, horizon)[0][0]

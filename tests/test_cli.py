@@ -58,7 +58,8 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     assert config["data"]["sha256"] and config["versions"]["torch"].startswith("2.")
     assert config["settings"]["window"]["lookback"] == 24 and config["settings"]["window"]["horizon"] == 12
     holdout = pd.read_csv(out / "holdout.csv")
-    assert list(holdout.columns) == ["date", "actual", "forecast", "naive", "seasonal_naive"]
+    bands = ["lo-80", "hi-80", "lo-95", "hi-95"]
+    assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "naive", "seasonal_naive"]
     assert holdout["date"].iloc[0] == "2021-08-01" and len(holdout) == 12
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["phase", "epoch", "loss", "val_loss"]
@@ -69,7 +70,10 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     result = invoke("predict", "--run", latest, "--horizon", 15)
     assert result.exit_code == 0, result.output
     forecast = pd.read_csv(out / "forecast.csv")
-    assert list(forecast.columns) == ["date", "forecast"]
+    assert list(forecast.columns) == ["date", "forecast", *bands]
+    f = forecast
+    assert ((f["lo-95"] <= f["lo-80"]) & (f["lo-80"] < f["forecast"]) & (f["forecast"] < f["hi-80"])).all()
+    assert (f["hi-80"] <= f["hi-95"]).all()
     assert forecast["date"].tolist()[:2] == ["2022-08-01", "2022-09-01"]
     assert forecast["date"].iloc[-1] == "2023-10-01" and len(forecast) == 15  # rolled past 12
     assert np.isfinite(forecast["forecast"]).all() and (forecast["forecast"] > 0).all()

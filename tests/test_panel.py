@@ -80,7 +80,10 @@ def test_predict_every_series_with_fallback(panel_run: tuple[Path, Path]) -> Non
     result = invoke("predict", "--run", out, "--horizon", 6, "--json")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out / "forecast.csv")
-    assert list(frame.columns) == ["series", "date", "forecast", "method"]
+    assert list(frame.columns) == ["series", "date", "forecast", "lo-80", "hi-80", "lo-95", "hi-95", "method"]
+    model = frame[frame["method"] == "model"]
+    assert (model["lo-80"] < model["forecast"]).all() and (model["forecast"] < model["hi-80"]).all()
+    assert frame.loc[frame["method"] == "seasonal_naive", "lo-80"].isna().all()
     assert frame["series"].nunique() == 30 and len(frame) == 180
     methods = frame.groupby("series")["method"].first()
     assert sorted(methods[methods == "seasonal_naive"].index) == ["s00", "s10", "s20"]
@@ -207,9 +210,31 @@ def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
     data = pd.read_csv(path).sort_values(["series", "month"])
     hist = [g["sales"].to_numpy() for _, g in data.groupby("series")]
     firsts = [0] * 5  # same grid offsets for every member: only the medians' agreement matters
-    members = [forecast_panel([m], run.transforms, hist, firsts, 24, 4) for m in run.models]
-    together = forecast_panel(run.models, run.transforms, hist, firsts, 24, 4)
+    members = [forecast_panel([m], run.transforms, hist, firsts, 24, 4)[0] for m in run.models]
+    together = forecast_panel(run.models, run.transforms, hist, firsts, 24, 4)[0]
     assert not np.allclose(members[0], members[1])
     assert np.all(together >= np.min(members, axis=0) - 1e-9) and np.all(
         together <= np.max(members, axis=0) + 1e-9
     )
+
+
+def test_intervals_cover_near_nominal(tmp_path: Path) -> None:
+    """Series with known multiplicative noise: hold-out coverage of conformal intervals."""
+    rng = np.random.default_rng(4)
+    parts = []
+    for k in range(40):
+        n = 80
+        level = 10 ** rng.uniform(1, 3)
+        y = level * np.exp(rng.normal(0, 0.1, n))  # white noise around a level, in log space
+        dates = pd.date_range("2015-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+        parts.append(pd.DataFrame({"series": f"n{k}", "month": dates, "sales": y}))
+    path = tmp_path / "noise.csv"
+    pd.concat(parts).to_csv(path, index=False)
+    out = tmp_path / "run"
+    args = ["--id-col", "series", "--out", out, "--runs-dir", tmp_path, "--epochs", 15, "--deseason", "off"]
+    result = invoke("train", path, *args, *SMALL)
+    assert result.exit_code == 0, result.output
+    coverage = json.loads((out / "metrics.json").read_text())["holdout_coverage"]
+    assert abs(coverage["80"] - 0.80) < 0.08 and abs(coverage["95"] - 0.95) < 0.05, coverage
+    holdout = pd.read_csv(out / "holdout.csv")
+    assert (holdout["lo-95"] <= holdout["lo-80"]).all() and (holdout["hi-80"] <= holdout["hi-95"]).all()

@@ -1,0 +1,92 @@
+"""Conformal prediction intervals from the model's own out-of-sample errors.
+
+Errors are taken in model space (log space for the default scaler), where series of any
+level are comparable: for every calibration origin (validation windows and the hold-out)
+the forecast is rolled out ``horizon`` steps and compared with what happened. At predict
+time the quantiles of those errors, per horizon step, are added to the model-space forecast
+and transformed back, so intervals are asymmetric where the data are (log) and valid for any
+cell type. A series with at least ``MIN_OWN`` errors per step uses its own; others pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["calibration_errors", "bounds", "level_columns", "MIN_OWN"]
+
+MIN_OWN = 30
+
+
+def calibration_errors(
+    models: Sequence[object],
+    z: Sequence[np.ndarray],
+    origins: Sequence[tuple[int, int]],
+    lookback: int,
+    level_len: int,
+    horizon: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
+
+    ``origins`` are (series index, position t): inputs z[k][t - lookback:t], targets from t.
+    """
+    from forecast.predict import roll_forward
+
+    origins = [(k, t) for k, t in origins if t >= lookback]
+    if not origins:
+        return np.empty((0, horizon)), np.empty(0, dtype=np.int64)
+    x = np.stack([z[k][t - lookback : t] for k, t in origins])
+    fc = np.median(np.stack([roll_forward(m, x, level_len, horizon) for m in models]), axis=0)
+    y = np.full((len(origins), horizon), np.nan)
+    for i, (k, t) in enumerate(origins):
+        target = z[k][t : t + horizon]
+        y[i, : len(target)] = target
+    return (y - fc).astype(np.float32), np.array([k for k, _ in origins], dtype=np.int64)
+
+
+def _quantiles(errors: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Per-step quantiles (len(probs), horizon) of signed errors, ignoring NaN.
+
+    Finite-sample conformal correction: the quantile level is pushed outwards by 1/(n+1).
+    """
+    out = np.zeros((len(probs), errors.shape[1]))
+    for h in range(errors.shape[1]):
+        e = errors[:, h]
+        e = e[np.isfinite(e)]
+        if e.size == 0:
+            continue
+        n = e.size
+        adj = np.where(probs < 0.5, probs * n / (n + 1), 1 - (1 - probs) * n / (n + 1))
+        out[:, h] = np.quantile(e, np.clip(adj, 0, 1))
+    return out
+
+
+def bounds(
+    errors: np.ndarray, series: np.ndarray, wanted: Sequence[int], levels: Sequence[int], horizon: int
+) -> np.ndarray:
+    """Model-space offsets (len(wanted), 2 * len(levels), horizon): lo/hi per level, in order.
+
+    Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
+    """
+    probs = np.array([p for lv in levels for p in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)])
+    calibrated = errors.shape[1] if errors.size else 0
+    out = np.zeros((len(wanted), len(probs), horizon))
+    if calibrated == 0:
+        return out
+    pooled = _quantiles(errors, probs)
+    counts = np.bincount(series, minlength=max(wanted, default=0) + 1) if len(series) else np.zeros(1)
+    for i, k in enumerate(wanted):
+        own = k < len(counts) and counts[k] >= MIN_OWN
+        q = _quantiles(errors[series == k], probs) if own else pooled
+        steps = min(horizon, calibrated)
+        out[i, :, :steps] = q[:, :steps]
+        if horizon > calibrated:
+            scale = np.sqrt(np.arange(calibrated + 1, horizon + 1) / calibrated)
+            out[i, :, calibrated:] = q[:, -1:] * scale
+    return out
+
+
+def level_columns(levels: Sequence[int]) -> list[str]:
+    """Column names in the order ``bounds`` returns them: lo-80, hi-80, lo-95, hi-95."""
+    return [f"{side}-{lv}" for lv in levels for side in ("lo", "hi")]
