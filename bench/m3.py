@@ -73,6 +73,20 @@ def scores(series: list[tuple[str, np.ndarray, np.ndarray]], forecasts: dict[str
     return out
 
 
+def interval_coverage(
+    series: list[tuple[str, np.ndarray, np.ndarray]], frame: pd.DataFrame
+) -> dict[str, float]:
+    """Share of test values inside each predicted interval (model-forecast series only)."""
+    actual = {sn: xx for sn, _, xx in series}
+    model = frame[frame["method"] == "model"]
+    y = np.concatenate([actual[sn] for sn in model["series"].drop_duplicates()])
+    out = {}
+    for lv in (80, 95):
+        lo, hi = model[f"lo-{lv}"].to_numpy(), model[f"hi-{lv}"].to_numpy()
+        out[str(lv)] = float(np.mean((y >= lo) & (y <= hi)))
+    return out
+
+
 def run(cmd: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -121,6 +135,7 @@ def main() -> None:
         frame = pd.read_csv(fc_path, dtype={"series": str})
         methods = frame.groupby("series")["method"].first().value_counts().to_dict()
         forecasts = {sn: g["forecast"].to_numpy() for sn, g in frame.groupby("series")}
+        coverage = interval_coverage(series, frame)
         holdout = json.loads((run_dir / "metrics.json").read_text())
     result = {
         "series": len(series),
@@ -128,6 +143,7 @@ def main() -> None:
         "train_options": args.extra,
         "scores": scores(series, forecasts),
         "methods": methods,
+        "interval_coverage": coverage,
         "internal_holdout_verdict": holdout.get("verdict"),
         "train_s": round(t_train, 1),
         "predict_s": round(t_predict, 1),
@@ -146,7 +162,7 @@ def main() -> None:
     print(
         f"M3 monthly ({len(series)} series): sMAPE model {s['model']['smape']:.2f} | naive {s['naive']['smape']:.2f} | "
         f"seasonal naive {s['seasonal_naive']['smape']:.2f}; MASE model {s['model']['mase']:.3f} vs snaive "
-        f"{s['seasonal_naive']['mase']:.3f}; train {t_train:.0f}s predict {t_predict:.0f}s; peak {peak_mb:.0f} MB -> {dest.name}"
+        f"{s['seasonal_naive']['mase']:.3f}; coverage 80/95: {coverage['80']:.3f}/{coverage['95']:.3f}; train {t_train:.0f}s predict {t_predict:.0f}s; peak {peak_mb:.0f} MB -> {dest.name}"
     )
 
 

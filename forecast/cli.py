@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import signal
 import sys
 import traceback
@@ -132,6 +133,88 @@ TestSizeOpt = Annotated[
 ]
 
 
+ScalerOpt = Annotated[
+    Scaler,
+    typer.Option(
+        help="window: log + each window's own level; or standard/minmax/none fitted on the training part.",
+        rich_help_panel=_WIN,
+    ),
+]
+DeseasonOpt = Annotated[
+    Deseason,
+    typer.Option(
+        help="Remove the seasonal pattern first; auto = when the seasonality test passes.",
+        rich_help_panel=_WIN,
+    ),
+]
+ValSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=0,
+        help="Points before the hold-out used for early stopping (default: 2 x horizon).",
+        rich_help_panel=_WIN,
+    ),
+]
+ModelOpt = Annotated[ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)]
+LayersOpt = Annotated[
+    int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)
+]
+HiddenSizeOpt = Annotated[int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)]
+DropoutOpt = Annotated[
+    float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)
+]
+RnnActivationOpt = Annotated[
+    Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)
+]
+EpochsOpt = Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)]
+BatchSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        help="Windows per batch (default: from the window count, 32 to 1024).",
+        rich_help_panel=_TRAIN,
+    ),
+]
+WindowsPerEpochOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Windows drawn per epoch (bounds epoch time on big panels).", rich_help_panel=_TRAIN
+    ),
+]
+EnsembleOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=100,
+        help="Models from seeds seed, seed+1, ...; forecasts are their median.",
+        rich_help_panel=_TRAIN,
+    ),
+]
+LrOpt = Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)]
+LossOpt = Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)]
+PatienceOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN
+    ),
+]
+ClipGradOpt = Annotated[
+    float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)
+]
+SeedOpt = Annotated[
+    int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)
+]
+DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)]
+RefitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refit/--no-refit",
+        help="Retrain on all data (best epoch count) after scoring.",
+        rich_help_panel=_TRAIN,
+    ),
+]
+
+
 class Reporter:
     """Talks to the user: results on stdout (stderr with --json), everything else on stderr."""
 
@@ -211,6 +294,8 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             debug = bool(kw.get("debug"))
+            # idle OpenMP threads sleep instead of spinning: shared cores stay usable
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             as_json = bool(kw.get("as_json"))
             try:
                 with _signals(), warnings.catch_warnings():
@@ -281,100 +366,27 @@ def train_cmd(
     lookback: LookbackOpt = None,
     horizon: HorizonOpt = None,
     strategy: StrategyOpt = Strategy.many_to_many,
-    scaler: Annotated[
-        Scaler,
-        typer.Option(
-            help="window: log + each window's own level; or standard/minmax/none fitted on the training part.",
-            rich_help_panel=_WIN,
-        ),
-    ] = Scaler.window,
-    deseason: Annotated[
-        Deseason,
-        typer.Option(
-            help="Remove the seasonal pattern first; auto = when the seasonality test passes.",
-            rich_help_panel=_WIN,
-        ),
-    ] = Deseason.auto,
+    scaler: ScalerOpt = Scaler.window,
+    deseason: DeseasonOpt = Deseason.auto,
     season: SeasonOpt = None,
     test_size: TestSizeOpt = None,
-    val_size: Annotated[
-        Optional[int],
-        typer.Option(
-            min=0,
-            help="Points before the hold-out used for early stopping (default: 2 x horizon).",
-            rich_help_panel=_WIN,
-        ),
-    ] = None,
-    model: Annotated[
-        ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)
-    ] = ModelKind.lstm,
-    layers: Annotated[
-        int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)
-    ] = ModelConfig.layers,
-    hidden_size: Annotated[
-        int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)
-    ] = ModelConfig.hidden_size,
-    dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)
-    ] = ModelConfig.dropout,
-    rnn_activation: Annotated[
-        Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)
-    ] = Activation.tanh,
-    epochs: Annotated[
-        int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)
-    ] = TrainConfig.epochs,
-    batch_size: Annotated[
-        Optional[int],
-        typer.Option(
-            min=1,
-            help="Windows per batch (default: from the window count, 32 to 1024).",
-            rich_help_panel=_TRAIN,
-        ),
-    ] = None,
-    windows_per_epoch: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Windows drawn per epoch (bounds epoch time on big panels).", rich_help_panel=_TRAIN
-        ),
-    ] = TrainConfig.windows_per_epoch,
-    ensemble: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=100,
-            help="Models from seeds seed, seed+1, ...; forecasts are their median.",
-            rich_help_panel=_TRAIN,
-        ),
-    ] = 1,
-    lr: Annotated[
-        float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)
-    ] = TrainConfig.lr,
-    loss: Annotated[
-        Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)
-    ] = Loss.mae,
-    patience: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN
-        ),
-    ] = TrainConfig.patience,
-    clip_grad: Annotated[
-        float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)
-    ] = 1.0,
-    seed: Annotated[
-        int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)
-    ] = TrainConfig.seed,
-    device: Annotated[
-        Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)
-    ] = Device.auto,
-    refit: Annotated[
-        bool,
-        typer.Option(
-            "--refit/--no-refit",
-            help="Retrain on all data (best epoch count) after scoring.",
-            rich_help_panel=_TRAIN,
-        ),
-    ] = True,
+    val_size: ValSizeOpt = None,
+    model: ModelOpt = ModelKind.lstm,
+    layers: LayersOpt = ModelConfig.layers,
+    hidden_size: HiddenSizeOpt = ModelConfig.hidden_size,
+    dropout: DropoutOpt = ModelConfig.dropout,
+    rnn_activation: RnnActivationOpt = Activation.tanh,
+    epochs: EpochsOpt = TrainConfig.epochs,
+    batch_size: BatchSizeOpt = None,
+    windows_per_epoch: WindowsPerEpochOpt = TrainConfig.windows_per_epoch,
+    ensemble: EnsembleOpt = 1,
+    lr: LrOpt = TrainConfig.lr,
+    loss: LossOpt = Loss.mae,
+    patience: PatienceOpt = TrainConfig.patience,
+    clip_grad: ClipGradOpt = 1.0,
+    seed: SeedOpt = TrainConfig.seed,
+    device: DeviceOpt = Device.auto,
+    refit: RefitOpt = True,
     out: Annotated[
         Optional[Path],
         typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=_OUT),
@@ -409,44 +421,7 @@ def train_cmd(
     """
     from forecast import pipeline
 
-    cfg = RunConfig(
-        data=DataConfig(
-            path=data,
-            date_col=date_col,
-            value_col=value_col,
-            freq=freq,
-            fill=fill,
-            thousands=thousands,
-            id_col=id_col,
-            wide=wide,
-        ),
-        window=WindowConfig(
-            lookback=lookback,
-            horizon=horizon,
-            strategy=strategy,
-            scaler=scaler,
-            deseason=deseason,
-            season=season,
-            test_size=test_size,
-            val_size=val_size,
-        ),
-        model=ModelConfig(
-            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
-        ),
-        train=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            windows_per_epoch=windows_per_epoch,
-            ensemble=ensemble,
-            lr=lr,
-            loss=loss,
-            patience=patience,
-            clip_grad=clip_grad or None,
-            seed=seed,
-            device=device,
-            refit=refit,
-        ),
-    )
+    cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
     rep = Reporter(as_json, quiet)
     with _progress(rep) as on_epoch:
         outcome = pipeline.train(
@@ -490,6 +465,63 @@ def train_cmd(
             "seconds": round(outcome.seconds, 3),
             "warnings": outcome.warnings,
         }
+    )
+
+
+_CONFIG_OPTIONS = (
+    "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
+    "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
+    "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
+    "patience", "clip_grad", "seed", "device", "refit",
+)  # fmt: skip
+
+
+def _build_config(
+    data: str, date_col: str | None, value_col: str | None, freq: str | None, fill: Fill, thousands: str | None,
+    id_col: str | None, wide: bool, lookback: int | None, horizon: int | None, strategy: Strategy, scaler: Scaler,
+    deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
+    layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
+    windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
+    device: Device, refit: bool,
+) -> RunConfig:  # fmt: skip
+    """The one config object built from the options train and backtest share."""
+    return RunConfig(
+        data=DataConfig(
+            path=data,
+            date_col=date_col,
+            value_col=value_col,
+            freq=freq,
+            fill=fill,
+            thousands=thousands,
+            id_col=id_col,
+            wide=wide,
+        ),
+        window=WindowConfig(
+            lookback=lookback,
+            horizon=horizon,
+            strategy=strategy,
+            scaler=scaler,
+            deseason=deseason,
+            season=season,
+            test_size=test_size,
+            val_size=val_size,
+        ),
+        model=ModelConfig(
+            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
+        ),
+        train=TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            windows_per_epoch=windows_per_epoch,
+            ensemble=ensemble,
+            lr=lr,
+            loss=loss,
+            patience=patience,
+            clip_grad=clip_grad or None,
+            seed=seed,
+            device=device,
+            refit=refit,
+        ),
     )
 
 
@@ -538,7 +570,11 @@ def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> A
     from rich import box
     from rich.table import Table
 
-    title = f"hold-out: last {scores['test_size']} points"
+    title = (
+        f"hold-out: last {scores['test_size']} points"
+        if isinstance(scores["test_size"], int)
+        else f"backtest: {scores['test_size']}"
+    )
     if scores.get("scored_series", 1) > 1:
         title += f" of {scores['scored_series']} series (means)"
     table = Table(
@@ -549,7 +585,13 @@ def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> A
     table.add_column("forecast")
     for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
         table.add_column(metric, justify="right")
-    for key, label in (("model", model_name), ("naive", "naive"), ("seasonal_naive", "seasonal naive")):
+    names = (
+        ("model", model_name),
+        ("naive", "naive"),
+        ("seasonal_naive", "seasonal naive"),
+        ("drift", "drift"),
+    )
+    for key, label in names:
         row = scores[key]
         table.add_row(label, *(_num(row[m]) for m in ("mae", "rmse", "mape", "smape", "mase")))
     return table
@@ -599,7 +641,9 @@ def predict_cmd(
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(_forecast_table(outcome.frame, rep.terminal))
-    rep.info(f"forecast of {len(outcome.frame)} steps written to {outcome.path}")
+    n_series = outcome.frame["series"].nunique() if "series" in outcome.frame else 1
+    steps = len(outcome.frame) // max(n_series, 1)
+    rep.info(f"forecast of {steps} steps for {n_series} series written to {outcome.path}")
     rep.emit_json(
         {
             "ok": True,
@@ -654,7 +698,7 @@ def validate_cmd(
 ) -> None:
     """Check a data file the way train would, without training (the pre-flight for pipelines).
 
-    Reports per series: rows, first and last date, the frequency, NaN cells, duplicate dates, gaps, and whether it is too short for lookback + horizon + test-size. Exits 0 when train would accept the data, 3 otherwise, with the same message train would give.
+    Reports per series: rows, first and last date, the frequency, NaN cells, duplicate dates, gaps, and whether it is too short for lookback + horizon (such series get the seasonal-naive fallback). Exits 0 when train would accept the data, 3 otherwise, with the same message train would give.
     """
     from forecast import pipeline
 
@@ -693,6 +737,135 @@ def validate_cmd(
         rep.warn(f"{short} series shorter than {report.need} rows will be forecast by seasonal naive")
     rep.info("ok: train would accept this data")
     rep.emit_json(summary)
+
+
+@command(
+    "backtest",
+    epilog="Example: forecast backtest sample_data/alcohol_sales.csv --folds 4 --step 6\n\n" + EXIT_CODES,
+)
+def backtest_cmd(
+    data: Annotated[str, typer.Argument(help="CSV file, as for train.", show_default=False)],
+    folds: Annotated[
+        int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=_WIN)
+    ] = 3,
+    step: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Steps between origins (default: the horizon).", rich_help_panel=_WIN),
+    ] = None,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain/--no-retrain",
+            help="A fresh model per fold, or one model from the first fold.",
+            rich_help_panel=_TRAIN,
+        ),
+    ] = True,
+    date_col: DateColOpt = None,
+    value_col: ValueColOpt = None,
+    freq: FreqOpt = None,
+    fill: FillOpt = Fill.none,
+    thousands: ThousandsOpt = None,
+    id_col: IdColOpt = None,
+    wide: WideOpt = False,
+    lookback: LookbackOpt = None,
+    horizon: HorizonOpt = None,
+    strategy: StrategyOpt = Strategy.many_to_many,
+    scaler: ScalerOpt = Scaler.window,
+    deseason: DeseasonOpt = Deseason.auto,
+    season: SeasonOpt = None,
+    val_size: ValSizeOpt = None,
+    model: ModelOpt = ModelKind.lstm,
+    layers: LayersOpt = ModelConfig.layers,
+    hidden_size: HiddenSizeOpt = ModelConfig.hidden_size,
+    dropout: DropoutOpt = ModelConfig.dropout,
+    rnn_activation: RnnActivationOpt = Activation.tanh,
+    epochs: EpochsOpt = TrainConfig.epochs,
+    batch_size: BatchSizeOpt = None,
+    windows_per_epoch: WindowsPerEpochOpt = TrainConfig.windows_per_epoch,
+    ensemble: EnsembleOpt = 1,
+    lr: LrOpt = TrainConfig.lr,
+    loss: LossOpt = Loss.mae,
+    patience: PatienceOpt = TrainConfig.patience,
+    clip_grad: ClipGradOpt = 1.0,
+    seed: SeedOpt = TrainConfig.seed,
+    device: DeviceOpt = Device.auto,
+    level: LevelOpt = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Report directory (default: <runs-dir>/backtest-<UTC time>).", rich_help_panel=_OUT
+        ),
+    ] = None,
+    runs_dir: Annotated[
+        Path, typer.Option(help="Parent of the default report directory.", rich_help_panel=_OUT)
+    ] = Path("runs"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Rolling-origin evaluation: train before each of --folds origins, forecast the horizon after it, score against what happened.
+
+    The last origin is one horizon before the end, earlier ones --step apart. Per fold and overall: MAE, RMSE, MAPE, sMAPE and MASE of the model and of naive, seasonal-naive and drift forecasts, and the coverage of the prediction intervals. Writes backtest.csv (every forecast with its origin and actual), metrics.json and metrics_by_series.csv.
+    """
+    from forecast.backtesting import backtest
+
+    test_size, refit = None, False
+    cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
+    rep = Reporter(as_json, quiet)
+    with _progress(rep) as on_epoch:
+        outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch)
+    for message in outcome.warnings:
+        rep.warn(message)
+    m = outcome.metrics
+    scores = {"test_size": f"{m['horizon']} points x {m['folds']} folds", **m["overall"]}
+    rep.result(_metrics_table(scores, outcome.config.model.kind.value.upper(), rep.terminal))
+    cov = ", ".join(f"{k}%: {v:.0%}" for k, v in m["coverage"].items() if v is not None)
+    rep.info(f"interval coverage {cov}")
+    (rep.warn if m["verdict"].startswith("warning") else rep.info)(m["verdict"].removeprefix("warning: "))
+    rep.info(f"backtest written to {outcome.out_dir} (backtest.csv, metrics.json, metrics_by_series.csv)")
+    rep.emit_json({"ok": True, "out_dir": outcome.out_dir, "metrics": m, "warnings": outcome.warnings})
+
+
+@command("info", epilog="Example: forecast info runs/latest --json\n\n" + EXIT_CODES)
+def info_cmd(
+    run: Annotated[Path, typer.Argument(help="Run directory.")] = Path("runs/latest"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print a run's model card: data and its hash, series, frequency, every setting, training time and epochs, hold-out metrics against the baselines, interval coverage, versions."""
+    from forecast import pipeline
+
+    rep = Reporter(as_json, quiet)
+    card = pipeline.info(run)
+    d, t, h = card["data"], card["training"], card["holdout"]
+    lines = [
+        f"run        {card['run_dir']} (created {card['created_utc']})",
+        f"data       {d['path']}",
+        f"sha256     {d['sha256']}",
+        f"series     {d.get('series', 1)} ({d['rows']} rows), {d['first_date'][:10]} to {d['last_date'][:10]}, "
+        f"frequency {d['freq']}, season {d['season']}",
+        f"training   {t['seconds']} s on {t['device']}, best epoch(s) {t.get('best_epochs')}, "
+        f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
+    ]
+    for section in ("window", "model", "train"):
+        pairs = ", ".join(f"{k}={v}" for k, v in card["settings"][section].items())
+        lines.append(f"{section:<10} {pairs}")
+    if h.get("verdict"):
+        lines.append(f"hold-out   last {h['test_size']} points: {h['verdict']}")
+        for name in ("model", "naive", "seasonal_naive"):
+            row = h.get(name, {})
+            lines.append(
+                f"  {name:<15} "
+                + "  ".join(f"{k} {_num(v) if v is not None else 'n/a'}" for k, v in row.items())
+            )
+        if h.get("holdout_coverage"):
+            cov = ", ".join(f"{k}%: {v:.0%}" for k, v in h["holdout_coverage"].items() if v is not None)
+            lines.append(f"  interval coverage {cov}")
+    lines.append("versions   " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()))
+    for line in lines:
+        rep.result(line)
+    rep.emit_json({"ok": True, **card})
 
 
 def _levels(level: list[int] | None) -> tuple[int, ...]:

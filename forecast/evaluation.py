@@ -12,7 +12,7 @@ from forecast import baselines, metrics
 
 __all__ = ["score", "verdict", "BASELINES"]
 
-BASELINES = ("naive", "seasonal_naive")
+BASELINES = ("naive", "seasonal_naive", "drift")
 
 
 def score(
@@ -33,6 +33,7 @@ def score(
         base = {
             "naive": baselines.naive(hist, h),
             "seasonal_naive": baselines.seasonal_naive(hist, h, season),
+            "drift": baselines.drift(hist, h),
         }
         extra.append(base)
         row: dict[str, Any] = {"series": uid}

@@ -3,9 +3,9 @@
 Errors are taken in model space (log space for the default scaler), where series of any
 level are comparable: for every calibration origin (validation windows and the hold-out)
 the forecast is rolled out ``horizon`` steps and compared with what happened. At predict
-time the quantiles of those errors, per horizon step, are added to the model-space forecast
-and transformed back, so intervals are asymmetric where the data are (log) and valid for any
-cell type. A series with at least ``MIN_OWN`` errors per step uses its own; others pool.
+time the split-conformal quantile of the absolute errors, per horizon step, is added to and
+subtracted from the model-space forecast and transformed back, so intervals are asymmetric
+where the data are (log) and valid for any cell type. A series with at least ``MIN_OWN`` errors per step uses its own; others pool.
 """
 
 from __future__ import annotations
@@ -45,20 +45,22 @@ def calibration_errors(
     return (y - fc).astype(np.float32), np.array([k for k, _ in origins], dtype=np.int64)
 
 
-def _quantiles(errors: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Per-step quantiles (len(probs), horizon) of signed errors, ignoring NaN.
+def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
+    """Per-step offsets (2 * len(levels), horizon): -q, +q with q the conformal quantile of |error|.
 
-    Finite-sample conformal correction: the quantile level is pushed outwards by 1/(n+1).
+    Split-conformal: q is the ceil((n + 1) L) / n empirical quantile of the n absolute errors
+    (the largest error when n is too small for the level), so the interval always holds
+    the forecast and covers at least L of exchangeable errors.
     """
-    out = np.zeros((len(probs), errors.shape[1]))
+    out = np.zeros((2 * len(levels), errors.shape[1]))
     for h in range(errors.shape[1]):
-        e = errors[:, h]
-        e = e[np.isfinite(e)]
+        e = np.abs(errors[:, h])
+        e = np.sort(e[np.isfinite(e)])
         if e.size == 0:
             continue
-        n = e.size
-        adj = np.where(probs < 0.5, probs * n / (n + 1), 1 - (1 - probs) * n / (n + 1))
-        out[:, h] = np.quantile(e, np.clip(adj, 0, 1))
+        for j, lv in enumerate(levels):
+            rank = min(int(np.ceil((e.size + 1) * lv / 100)), e.size) - 1
+            out[2 * j, h], out[2 * j + 1, h] = -e[rank], e[rank]
     return out
 
 
@@ -69,16 +71,15 @@ def bounds(
 
     Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
     """
-    probs = np.array([p for lv in levels for p in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)])
     calibrated = errors.shape[1] if errors.size else 0
-    out = np.zeros((len(wanted), len(probs), horizon))
+    out = np.zeros((len(wanted), 2 * len(levels), horizon))
     if calibrated == 0:
         return out
-    pooled = _quantiles(errors, probs)
+    pooled = _quantiles(errors, levels)
     counts = np.bincount(series, minlength=max(wanted, default=0) + 1) if len(series) else np.zeros(1)
     for i, k in enumerate(wanted):
         own = k < len(counts) and counts[k] >= MIN_OWN
-        q = _quantiles(errors[series == k], probs) if own else pooled
+        q = _quantiles(errors[series == k], levels) if own else pooled
         steps = min(horizon, calibrated)
         out[i, :, :steps] = q[:, :steps]
         if horizon > calibrated:

@@ -36,6 +36,7 @@ __all__ = [
     "default_run_dir",
     "Validation",
     "check",
+    "info",
 ]
 
 _HORIZON_NO_SEASON = 8
@@ -480,8 +481,7 @@ def _holdout_frame(
                     "date": _date_text(dates),
                     "actual": actuals[i],
                     "forecast": fc[i],
-                    "naive": base[i]["naive"],
-                    "seasonal_naive": base[i]["seasonal_naive"],
+                    **{name: base[i][name] for name in evaluation.BASELINES},
                 }
             )
         )
@@ -687,7 +687,7 @@ class Validation:
 
     path: str
     freq: str
-    need: int  # lookback + horizon + test-size: shorter series cannot be trained on
+    need: int  # lookback + horizon: shorter series are not trained on (seasonal-naive fallback)
     series: pd.DataFrame
     error: str | None
 
@@ -710,10 +710,33 @@ def check(cfg: RunConfig) -> Validation:
     horizon = w.horizon or default_horizon(season)
     lookback = w.lookback or default_lookback(season, horizon)
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
-    need = lookback + out_len + (horizon if w.test_size is None else w.test_size)
+    need = lookback + out_len
     error = None
     try:
         _resolve(cfg, data.read(dataclasses.replace(cfg.data, freq=freq)))
     except DataError as exc:
         error = str(exc)
     return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)
+
+
+def info(run: Path) -> dict[str, Any]:
+    """The model card of a run: data, settings, training, hold-out scores, versions."""
+    import json
+
+    path = artifacts.resolve_run(run)
+    meta = artifacts.read_config(path)
+    RunConfig.from_dict(meta["settings"])  # validated like predict would
+    metrics_path = path / "metrics.json"
+    try:
+        scores = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{metrics_path}: unreadable ({exc})") from None
+    return {
+        "run_dir": str(path),
+        "created_utc": meta.get("created_utc"),
+        "data": meta["data"],
+        "settings": meta["settings"],
+        "training": meta["training"],
+        "holdout": scores,
+        "versions": meta.get("versions", {}),
+    }

@@ -21,7 +21,10 @@ def roll_forward(model: nn.Module, z_last: np.ndarray, level_len: int, horizon: 
     The model gives ``output_size`` steps at a time (the trained horizon, or 1 for
     many-to-one); longer horizons feed its own outputs back as inputs.
     """
+    from forecast.train import choose_threads
+
     device = next(model.parameters()).device
+    torch.set_num_threads(choose_threads(len(z_last)))
     window = np.atleast_2d(np.asarray(z_last, dtype=np.float64))
     lookback = window.shape[1]
     produced: list[np.ndarray] = []

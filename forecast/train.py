@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,15 @@ from forecast.config import Device, Loss, TrainConfig
 from forecast.errors import TrainingError, UsageError
 from forecast.windows import WindowSet
 
-__all__ = ["EpochInfo", "TrainResult", "fit", "resolve_device", "seed_everything", "auto_batch_size"]
+__all__ = [
+    "EpochInfo",
+    "TrainResult",
+    "fit",
+    "resolve_device",
+    "seed_everything",
+    "auto_batch_size",
+    "choose_threads",
+]
 
 _MAX_VAL_WINDOWS = 20_000  # a fixed random subset beyond this keeps validation cheap
 _EVAL_BATCH = 4096
@@ -59,6 +68,17 @@ def resolve_device(device: Device) -> torch.device:
     return torch.device("cpu")
 
 
+def choose_threads(batch_size: int) -> int:
+    """CPU threads for torch: 1 for small batches, where a second thread costs more in
+    synchronisation than it gains (and collapses when another process shares the cores),
+    else up to 4. Depends only on the settings and the core count, so runs stay
+    reproducible; FORECAST_THREADS overrides it."""
+    override = os.environ.get("FORECAST_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        return int(override)
+    return 1 if batch_size < 512 else max(1, min(os.cpu_count() or 1, 4))
+
+
 def auto_batch_size(n_windows: int) -> int:
     """About 16 batches per epoch, as a power of two between 32 and 1024."""
     target = max(n_windows / 16, 1)
@@ -91,6 +111,7 @@ def fit(
     per_epoch = min(len(train_idx), cfg.windows_per_epoch)
     batch_size = cfg.batch_size or auto_batch_size(per_epoch)
     device = resolve_device(cfg.device)
+    torch.set_num_threads(choose_threads(batch_size))
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()

@@ -303,7 +303,7 @@ def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 
 def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:
     """Per series: rows, first/last date, NaN or inf cells, duplicate dates, missing grid dates,
-    and whether it is shorter than ``need`` (lookback + horizon + test-size) on its grid."""
+    and whether it is shorter than ``need`` (lookback + horizon) on its grid."""
     out = []
     for uid, g in rows.groupby("unique_id", sort=True):
         dates = pd.DatetimeIndex(g["ds"]).sort_values()

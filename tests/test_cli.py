@@ -59,7 +59,7 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     assert config["settings"]["window"]["lookback"] == 24 and config["settings"]["window"]["horizon"] == 12
     holdout = pd.read_csv(out / "holdout.csv")
     bands = ["lo-80", "hi-80", "lo-95", "hi-95"]
-    assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "naive", "seasonal_naive"]
+    assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "naive", "seasonal_naive", "drift"]
     assert holdout["date"].iloc[0] == "2021-08-01" and len(holdout) == 12
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["phase", "epoch", "loss", "val_loss"]
