@@ -13,13 +13,14 @@ import json
 import math
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from forecast.config import SCHEMA_VERSION
-from forecast.errors import RunError
+from forecast.errors import RunError, UsageError
 
 __all__ = [
     "CONFIG",
@@ -35,6 +36,8 @@ __all__ = [
     "resolve_run",
     "sha256_file",
     "exclusive",
+    "make_dirs",
+    "check_latest",
 ]
 
 CONFIG = "config.json"
@@ -71,6 +74,23 @@ def write_json(path: Path, obj: Any) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def make_dirs(path: Path) -> None:
+    """mkdir -p, with a usage error naming the path when a file or permissions stand in the way."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{path}: cannot create this directory ({exc.strerror or exc}); choose another path"
+        ) from None
+
+
+def check_latest(runs_dir: Path) -> None:
+    """Fail early when ``runs_dir/latest`` exists but is not the symlink we maintain."""
+    link = runs_dir / "latest"
+    if link.exists() and not link.is_symlink():
+        raise RunError(f"{link}: exists and is not a symlink; remove it so it can track the newest run")
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -92,6 +112,9 @@ def clean_stale(parent: Path) -> list[Path]:
         parts = entry.name.split("-")
         pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else None
         if pid is None or not _pid_alive(pid) or pid == os.getpid():
+            name = "-".join(parts[:-2])[len(_OLD_PREFIX) :] if entry.name.startswith(_OLD_PREFIX) else ""
+            if name and (entry / "run").is_dir() and not (parent / name).exists():
+                os.rename(entry / "run", parent / name)  # killed mid-swap: put the old run back
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
@@ -109,7 +132,7 @@ def staged_run(target: Path) -> Iterator[Path]:
         if not target.is_dir() or any(target.iterdir()):
             raise RunError(f"{target}: exists and is not a run directory; choose another --out or remove it")
     parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(parent)
     clean_stale(parent)
     tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{target.name}-{os.getpid()}-", dir=parent))
     try:
@@ -117,13 +140,18 @@ def staged_run(target: Path) -> Iterator[Path]:
         yield tmp
         for entry in tmp.iterdir():
             _chmod_default(entry, 0o666)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f"{_OLD_PREFIX}{target.name}-{os.getpid()}-", dir=parent))
-            os.rename(target, old / "run")
-            os.rename(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)  # the swap is two renames: never half of it
+        try:
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f"{_OLD_PREFIX}{target.name}-{os.getpid()}-", dir=parent))
+                os.rename(target, old / "run")
+                os.rename(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, target)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -138,10 +166,9 @@ def _chmod_default(path: Path, mode: int) -> None:
 
 def update_latest(runs_dir: Path, target: Path) -> Path:
     """Point ``runs_dir/latest`` at ``target`` with one atomic rename of a symlink."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(runs_dir)
+    check_latest(runs_dir)
     link = runs_dir / "latest"
-    if link.exists() and not link.is_symlink():
-        raise RunError(f"{link}: exists and is not a symlink; remove it so it can track the newest run")
     target = target.resolve()
     home = runs_dir.resolve()
     dest = target.name if target.parent == home else str(target)  # relative inside runs_dir
@@ -250,7 +277,9 @@ def exclusive(target: Path, wait: float, what: str) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(target.parent)
+    if not os.access(target.parent, os.W_OK):
+        raise UsageError(f"{target.parent}: not writable; choose another path")
     lock = FileLock(str(target.parent / f".{target.name}.lock"), timeout=max(wait, 0.0))
     owner = target.parent / f".{target.name}.owner"
     try:

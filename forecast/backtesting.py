@@ -19,7 +19,15 @@ import pandas as pd
 
 from forecast import artifacts, data, evaluation, intervals, metrics
 from forecast.config import RunConfig
-from forecast.pipeline import LEVELS, _calibrate, _coverage, _date_text, _fit_members, _resolve
+from forecast.pipeline import (
+    LEVELS,
+    _calibrate,
+    _coverage,
+    _date_text,
+    _fit_members,
+    _resolve,
+    recent_history,
+)
 from forecast.train import EpochInfo
 
 __all__ = ["BacktestOutcome", "backtest"]
@@ -44,6 +52,7 @@ def backtest(
     runs_dir: Path = Path("runs"),
     levels: tuple[int, ...] = LEVELS,
     on_epoch: Callable[[str, EpochInfo], None] | None = None,
+    plot: bool = True,
 ) -> BacktestOutcome:
     """Train and forecast at ``folds`` past origins; score every forecast against what happened."""
     from forecast.predict import forecast_panel
@@ -115,6 +124,12 @@ def backtest(
         artifacts.write_json(
             tmp / artifacts.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores}
         )
+        if plot:
+            from forecast.plot import plot_series
+
+            title = f"{cfg.model.kind.value.upper()} backtest, {folds} folds: {scores['verdict']}"
+            history = recent_history(ds, w.season, horizon + span)
+            plot_series(history, tmp / "backtest.png", title.replace("warning: ", ""), backtest=frame)
     return BacktestOutcome(target, cfg, scores, warnings)
 
 

@@ -403,6 +403,12 @@ def train_cmd(
         ),
     ] = 0.0,
     level: LevelOpt = None,
+    plot: Annotated[
+        bool,
+        typer.Option(
+            "--plot/--no-plot", help="Draw forecast.png (hold-out) into the run.", rich_help_panel=_OUT
+        ),
+    ] = True,
     if_changed: Annotated[
         bool,
         typer.Option(
@@ -432,6 +438,7 @@ def train_cmd(
             wait=wait,
             if_changed=if_changed,
             levels=_levels(level),
+            plot=plot,
         )
     if outcome.skipped:
         rep.info(f"unchanged: {outcome.run_dir} has the same data (SHA-256) and settings; not retrained")
@@ -790,6 +797,10 @@ def backtest_cmd(
     seed: SeedOpt = TrainConfig.seed,
     device: DeviceOpt = Device.auto,
     level: LevelOpt = None,
+    plot: Annotated[
+        bool,
+        typer.Option("--plot/--no-plot", help="Draw backtest.png into the report.", rich_help_panel=_OUT),
+    ] = True,
     out: Annotated[
         Optional[Path],
         typer.Option(
@@ -813,7 +824,7 @@ def backtest_cmd(
     cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
     rep = Reporter(as_json, quiet)
     with _progress(rep) as on_epoch:
-        outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch)
+        outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch, plot)
     for message in outcome.warnings:
         rep.warn(message)
     m = outcome.metrics
@@ -824,6 +835,33 @@ def backtest_cmd(
     (rep.warn if m["verdict"].startswith("warning") else rep.info)(m["verdict"].removeprefix("warning: "))
     rep.info(f"backtest written to {outcome.out_dir} (backtest.csv, metrics.json, metrics_by_series.csv)")
     rep.emit_json({"ok": True, "out_dir": outcome.out_dir, "metrics": m, "warnings": outcome.warnings})
+
+
+@command(
+    "plot", epilog="Example: forecast plot --run runs/latest --series s01 --out s01.png\n\n" + EXIT_CODES
+)
+def plot_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/latest"),
+    series: Annotated[
+        Optional[list[str]], typer.Option("--series", help="Only this series (repeatable).")
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option(help="PNG file (default: forecast.png in the run directory).")
+    ] = None,
+    data: Annotated[
+        Optional[str], typer.Option(help="CSV to draw the history from (default: the training file).")
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw a run: recent history, hold-out actuals and forecast, and the latest forecast.csv with shaded intervals; one panel per series (a grid of up to 12)."""
+    from forecast import pipeline
+
+    rep = Reporter(as_json, quiet)
+    path = pipeline.plot_run(run, out=out, only=series, data_path=data)
+    rep.info(f"picture written to {path}")
+    rep.emit_json({"ok": True, "path": path})
 
 
 @command("info", epilog="Example: forecast info runs/latest --json\n\n" + EXIT_CODES)
@@ -889,5 +927,21 @@ def _frame_table(frame: Any, terminal: bool, title: str) -> Any:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors become one line (and JSON with --json), exit 2."""
+    usage_error = typer.BadParameter.__mro__[1]  # click's UsageError, vendored or not
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        if exc.ctx is not None and not exc.ctx.args and "NoArgsIsHelp" in type(exc).__name__:
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        message = " ".join(exc.format_message().split())
+        if exc.ctx is not None:
+            message += f" (see {exc.ctx.command_path} --help)"
+        Reporter(as_json=False, quiet=False).error(message)
+        if "--json" in sys.argv:
+            sys.stdout.write(json.dumps({"ok": False, "exit_code": 2, "error": message}) + "\n")
+        sys.exit(2)
+    except (KeyboardInterrupt, EOFError):
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

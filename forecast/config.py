@@ -31,7 +31,7 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: calibration errors in model.safetensors, series.json
 
 
 class ModelKind(str, Enum):
@@ -104,6 +104,10 @@ class DataConfig:
         _check(
             self.thousands is None or len(self.thousands) == 1,
             f"--thousands takes one character, got {self.thousands!r}",
+        )
+        _check(
+            not (self.wide and self.id_col),
+            "--wide and --id-col exclude each other: wide files have no id column",
         )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from forecast import validate
 from forecast.config import DataConfig
-from forecast.errors import DataError
+from forecast.errors import DataError, UsageError
 
 __all__ = ["Dataset", "Rows", "read", "read_rows", "file_sha256", "write_csv"]
 
@@ -364,10 +364,16 @@ def _parse_values(
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write ``frame`` to ``path`` atomically: a temporary file beside it, then rename."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory; give a file name for the CSV")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
         os.replace(tmp, target)
+    except OSError as exc:
+        raise UsageError(
+            f"{target}: cannot be written ({exc.strerror or exc}); choose another path"
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)

@@ -48,9 +48,9 @@ def calibration_errors(
 def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
     """Per-step offsets (2 * len(levels), horizon): -q, +q with q the conformal quantile of |error|.
 
-    Split-conformal: q is the ceil((n + 1) L) / n empirical quantile of the n absolute errors
-    (the largest error when n is too small for the level), so the interval always holds
-    the forecast and covers at least L of exchangeable errors.
+    Split-conformal: q is the ceil((n + 1) L)-th smallest of the n absolute errors, so the
+    interval always holds the forecast and covers at least L of exchangeable errors; with
+    fewer than L / (1 - L) errors no such q exists and the offsets are NaN (empty columns).
     """
     out = np.zeros((2 * len(levels), errors.shape[1]))
     for h in range(errors.shape[1]):
@@ -59,7 +59,10 @@ def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
         if e.size == 0:
             continue
         for j, lv in enumerate(levels):
-            rank = min(int(np.ceil((e.size + 1) * lv / 100)), e.size) - 1
+            rank = int(np.ceil((e.size + 1) * lv / 100)) - 1
+            if rank >= e.size:  # too few errors to promise this level: leave it empty
+                out[2 * j, h] = out[2 * j + 1, h] = np.nan
+                continue
             out[2 * j, h], out[2 * j + 1, h] = -e[rank], e[rank]
     return out
 

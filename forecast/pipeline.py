@@ -14,15 +14,17 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from forecast import __version__, artifacts, baselines, data, evaluation, intervals, validate, windows
 from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
-from forecast.errors import DataError, RunError
-from forecast.train import EpochInfo
+from forecast.errors import DataError, RunError, UsageError
+
+if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
+    from forecast.train import EpochInfo
 
 __all__ = [
     "TrainOutcome",
@@ -37,6 +39,8 @@ __all__ = [
     "Validation",
     "check",
     "info",
+    "plot_run",
+    "recent_history",
 ]
 
 _HORIZON_NO_SEASON = 8
@@ -100,13 +104,17 @@ def default_lookback(season: int, horizon: int) -> int:
 
 
 def default_run_dir(runs_dir: Path) -> Path:
-    """``runs/<UTC timestamp>``, with a suffix when that name is taken."""
+    """``runs/<UTC timestamp>``, claimed by creating it (empty) so two runs never share it."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    candidate, k = runs_dir / stamp, 1
-    while candidate.exists():
-        k += 1
-        candidate = runs_dir / f"{stamp}-{k}"
-    return candidate
+    artifacts.make_dirs(runs_dir)
+    for k in range(1, 1000):
+        candidate = runs_dir / (stamp if k == 1 else f"{stamp}-{k}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise RunError(f"{runs_dir}: cannot find a free run directory name for {stamp}")
 
 
 def _lengths(ds: data.Dataset) -> np.ndarray:
@@ -218,6 +226,7 @@ def train(
     wait: float = 0.0,
     if_changed: bool = False,
     levels: tuple[int, ...] = LEVELS,
+    plot: bool = True,
 ) -> TrainOutcome:
     """Read, window, train, score on the hold-out, refit on everything, save the run.
 
@@ -226,25 +235,31 @@ def train(
     With ``if_changed``, an identical newest run (same data SHA-256 and settings) is
     returned as it is, untrained.
     """
+    artifacts.check_latest(runs_dir)  # before hours of training, not after
+    if out is not None and (out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()):
+        raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
     target = out or default_run_dir(runs_dir)
     lock = (
         artifacts.exclusive(target, wait, "training into this directory") if out else contextlib.nullcontext()
     )
-    with lock:
-        ds = data.read(cfg.data)
-        cfg = _resolve(cfg, ds)
-        if if_changed:
-            same = _unchanged(runs_dir, ds, cfg)
-            if same is not None:
-                return same
-        return _train_locked(cfg, ds, target, runs_dir, on_epoch, levels)
+    try:
+        with lock:
+            ds = data.read(cfg.data)
+            cfg = _resolve(cfg, ds)
+            if if_changed:
+                same = _unchanged(out or runs_dir / "latest", ds, cfg)
+                if same is not None:
+                    return same
+            return _train_locked(cfg, ds, target, runs_dir, on_epoch, levels, plot)
+    finally:
+        if out is None and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # the claimed name of a run that did not happen
 
 
-def _unchanged(runs_dir: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
-    """The newest run when its data hash and settings equal these, else None."""
+def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
+    """The run at ``latest`` (--out, else runs/latest) when its data hash and settings equal these."""
     import json
 
-    latest = runs_dir / "latest"
     try:
         meta = artifacts.read_config(artifacts.resolve_run(latest))
     except RunError:
@@ -276,6 +291,7 @@ def _train_locked(
     runs_dir: Path,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     levels: tuple[int, ...],
+    plot: bool,
 ) -> TrainOutcome:
     import torch
 
@@ -403,6 +419,13 @@ def _train_locked(
         data.write_csv(
             history if cfg.train.ensemble > 1 else history.drop(columns="member"), tmp / "history.csv"
         )
+        if plot and holdout is not None:
+            from forecast.plot import plot_series
+
+            title = f"{cfg.model.kind.value.upper()} hold-out: {scores.get('verdict', '')}".replace(
+                "warning: ", ""
+            )
+            plot_series(recent_history(ds, w.season, w.horizon), tmp / "forecast.png", title, holdout=holdout)
         artifacts.write_json(tmp / artifacts.CONFIG, meta)
     latest = artifacts.update_latest(runs_dir, target)
     return TrainOutcome(
@@ -416,6 +439,53 @@ def _train_locked(
         seconds=meta["training"]["seconds"],
         warnings=warnings,
     )
+
+
+def recent_history(
+    ds: data.Dataset, season: int, horizon: int, only: list[str] | None = None
+) -> dict[str, pd.Series]:
+    """The last ten seasons (at least six horizons) of each series, for pictures."""
+    from forecast.plot import MAX_PANELS
+
+    keep = max(10 * season, 6 * horizon)
+    out: dict[str, pd.Series] = {}
+    for k, uid in enumerate(ds.ids):
+        if (only and str(uid) not in only) or len(out) >= MAX_PANELS:
+            continue
+        rows = ds.rows(k)
+        out[str(uid)] = pd.Series(ds.values[rows], index=ds.dates[rows]).iloc[-keep:]
+    return out
+
+
+def plot_run(
+    run: Path, out: Path | None = None, only: list[str] | None = None, data_path: str | None = None
+) -> Path:
+    """Picture of a run: recent history, hold-out actuals and forecast, and forecast.csv if any."""
+    from forecast.plot import plot_series
+
+    path = artifacts.resolve_run(run)
+    meta = artifacts.read_config(path)
+    cfg = RunConfig.from_dict(meta["settings"])
+    w = cfg.window
+    assert w.season and w.horizon
+    source = data_path or meta["data"]["path"]
+    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
+    if only:
+        missing = sorted(set(only) - set(map(str, ds.ids)))
+        if missing:
+            raise DataError(f"{source}: no series {missing} (--series)")
+    frames = {}
+    for name in ("holdout", "forecast"):
+        f = path / f"{name}.csv"
+        frames[name] = pd.read_csv(f, dtype={"series": str}) if f.is_file() else None
+    if frames["holdout"] is None and frames["forecast"] is None:
+        raise RunError(
+            f"{path}: has neither holdout.csv nor forecast.csv to draw; run forecast predict first"
+        )
+    title = f"{cfg.model.kind.value.upper()} run {path.name}"
+    target = out or path / "forecast.png"
+    history = recent_history(ds, w.season, w.horizon, only)
+    return plot_series(history, target, title, holdout=frames["holdout"], future=frames["forecast"])
 
 
 def _calibrate(
@@ -713,7 +783,7 @@ def check(cfg: RunConfig) -> Validation:
     need = lookback + out_len
     error = None
     try:
-        _resolve(cfg, data.read(dataclasses.replace(cfg.data, freq=freq)))
+        _resolve(cfg, data.read(cfg.data))  # exactly what train runs
     except DataError as exc:
         error = str(exc)
     return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)

@@ -10,7 +10,7 @@ from torch import nn
 
 from forecast.windows import SeriesTransform, normalise_inputs
 
-__all__ = ["roll_forward", "forecast_values", "forecast_panel"]
+__all__ = ["roll_forward", "forecast_panel"]
 
 _BATCH = 4096
 
@@ -77,15 +77,3 @@ def forecast_panel(
             for b in range(offsets.shape[1]):
                 bands[k, b] = t.inverse(z_future[k] + offsets[k, b], future)
     return out, bands
-
-
-def forecast_values(
-    model: nn.Module,
-    transform: SeriesTransform,
-    y_hist: np.ndarray,
-    first_position: int,
-    lookback: int,
-    horizon: int,
-) -> np.ndarray:
-    """Raw-scale forecasts of one series for the ``horizon`` steps after ``y_hist``."""
-    return forecast_panel([model], [transform], [y_hist], [first_position], lookback, horizon)[0][0]

@@ -22,7 +22,6 @@ __all__ = [
     "regularise",
     "infer_freq",
     "season_length",
-    "future_dates",
     "grid_positions",
     "OFF_GRID",
     "fmt_date",
@@ -145,8 +144,7 @@ def regularise(
     starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
     ends = np.r_[starts[1:], len(uid)]
     if freq is None:
-        longest = int(np.argmax(ends - starts))
-        freq = infer_freq(pd.DatetimeIndex(ds[starts[longest] : ends[longest]]), name)
+        freq = _shared_freq(ds, uid, starts, ends, name)
     offset = _offset(freq, name)
     first, last = pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
     size = _grid_size(first, last, offset)
@@ -156,6 +154,12 @@ def regularise(
             f"at most {_MAX_GRID:,} fit. Check --freq or the dates"
         )
     anchor = first  # position 0: the earliest date of all series
+    if not offset.is_on_offset(anchor):
+        i = int(np.argmax(ds == ds.min()))
+        raise DataError(
+            f"{name}: {_series_label(uid[i], panel)}date {fmt_date(anchor)} (line {rows['_line'].iloc[i]}) "
+            f"is not on the {freq} grid; check --freq or the dates"
+        )
     pos = grid_positions(pd.DatetimeIndex(ds), anchor, freq)
     if (pos == OFF_GRID).any():
         _off_grid_error(rows, pos, starts, ends, freq, name, panel)
@@ -173,6 +177,26 @@ def regularise(
     rows = _complete(rows, starts, ends, freq, anchor, fill, name, value_col, panel, notes)
     positions = rows.pop("_pos").to_numpy(dtype=np.int64)
     return Regular(rows[["unique_id", "ds", "y"]], freq, anchor, positions, notes)
+
+
+def _shared_freq(ds: np.ndarray, uid: np.ndarray, starts: np.ndarray, ends: np.ndarray, name: str) -> str:
+    """The frequency of the longest series, checked against up to 20 others spread over the panel."""
+    lengths = ends - starts
+    longest = int(np.argmax(lengths))
+    freq = infer_freq(pd.DatetimeIndex(ds[starts[longest] : ends[longest]]), name)
+    for k in np.unique(np.linspace(0, len(starts) - 1, min(len(starts), 20)).astype(int)):
+        if k == longest or lengths[k] < 3:
+            continue
+        try:
+            own = infer_freq(pd.DatetimeIndex(ds[starts[k] : ends[k]]), name)
+        except DataError:
+            continue  # its own problem (gaps, irregular) is reported by the grid checks
+        if own != freq:
+            raise DataError(
+                f"{name}: series '{uid[starts[k]]}' has frequency {own} but series '{uid[starts[longest]]}' "
+                f"has {freq}; all series must share one frequency (split the file or resample)"
+            )
+    return freq
 
 
 def _sorted_within(rows: pd.DataFrame) -> bool:
@@ -294,11 +318,6 @@ def season_length(freq: str) -> int:
         if base.startswith(prefix):
             return _SEASONS[prefix]
     return 1
-
-
-def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The ``horizon`` dates after ``last`` on the ``freq`` grid."""
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 
 def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:

@@ -119,7 +119,7 @@ def test_pickle_payload_never_executes(tmp_path: Path) -> None:
 
 def test_config_schema_version_checked(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"schema_version": 99, "versions": {"forecast": "9.0"}}))
-    with pytest.raises(RunError, match="schema version 99.*forecast 9.0.*reads schema version 1"):
+    with pytest.raises(RunError, match="schema version 99.*forecast 9.0.*reads schema version 2"):
         artifacts.read_config(tmp_path)
 
 

@@ -29,12 +29,18 @@ def test_own_errors_when_enough_else_pooled() -> None:
 
 
 def test_longer_horizon_widens_and_missing_steps_ignored() -> None:
-    errors = np.array([[0.1, np.nan], [0.2, 0.4], [0.3, 0.5]], dtype=np.float32)
-    out = intervals.bounds(errors, np.zeros(3, dtype=np.int64), [0], [50], 4)
+    errors = np.array([[0.1, np.nan], [0.2, 0.4], [0.3, 0.5], [0.35, 0.6]], dtype=np.float32)
+    out = intervals.bounds(errors, np.zeros(4, dtype=np.int64), [0], [50], 4)
     hi = out[0, 1]
-    assert hi[1] == np.float32(0.5) and hi[2] > hi[1] and hi[3] > hi[2]
+    assert hi[1] == np.float32(0.5) and hi[2] > hi[1] and hi[3] > hi[2]  # step 2: 3 errors, 2nd
     np.testing.assert_allclose(hi[2:], 0.5 * np.sqrt(np.array([3, 4]) / 2), rtol=1e-6)
     assert (out[0, 0] == -out[0, 1]).all()
+
+
+def test_too_few_errors_leave_the_level_empty() -> None:
+    errors = np.arange(1.0, 11.0, dtype=np.float32)[:, None]  # 10 errors: 80% fits, 95% needs 19
+    out = intervals.bounds(errors, np.zeros(10, dtype=np.int64), [0], [80, 95], 1)
+    assert out[0, 1, 0] == 9 and np.isnan(out[0, 2:, 0]).all()
 
 
 def test_no_errors_gives_zero_width() -> None:

@@ -151,7 +151,7 @@ def test_pickle_weights_refused_via_cli(seasonal_csv: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     "mutate,message",
     [
-        (lambda c: c.update(schema_version=2), "schema version 2"),
+        (lambda c: c.update(schema_version=1), "schema version 1"),
         (lambda c: c["settings"]["model"].update(hidden_size="big"), "model.hidden_size"),
         (lambda c: c["settings"]["window"].update(lookback=-3), "--lookback must be at least 1"),
         (lambda c: c.pop("weights"), "section 'weights'"),
