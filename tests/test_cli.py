@@ -231,3 +231,16 @@ def test_short_series_names_minimum(tmp_path: Path) -> None:
     result = invoke("train", path, "--runs-dir", tmp_path)
     assert result.exit_code == 3
     assert "30 rows; need at least lookback + horizon + test-size = 24 + 12 + 12 = 48" in result.stderr
+
+
+def test_info_shows_the_model_card(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out, "--model", "gru", "--seed", "7")
+    result = invoke("info", out)
+    assert result.exit_code == 0, result.output
+    for text in ("sha256", "frequency MS", "kind=gru", "seed=7", "lookback=24", "hold-out", "torch"):
+        assert text in result.stdout, text
+    card = json.loads(invoke("info", out, "--json").stdout)
+    assert card["settings"]["model"]["kind"] == "gru" and card["data"]["series"] == 1
+    assert "model" in card["holdout"] and card["versions"]["forecast"]
+    assert invoke("info", tmp_path / "missing").exit_code == 4
