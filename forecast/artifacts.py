@@ -36,6 +36,7 @@ __all__ = [
     "resolve_run",
     "sha256_file",
     "exclusive",
+    "plain_json",
     "make_dirs",
     "check_latest",
 ]
@@ -53,14 +54,16 @@ def sha256_file(path: Path) -> str:
     return file_sha256(path)
 
 
-def _finite(obj: Any) -> Any:
-    """NaN and inf become null, so every file is strict JSON."""
+def plain_json(obj: Any) -> Any:
+    """JSON-ready copy: NaN and inf become null, paths become text (strict JSON everywhere)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {str(k): plain_json(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [plain_json(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
     return obj
 
 
@@ -68,7 +71,7 @@ def write_json(path: Path, obj: Any) -> None:
     """Write strict JSON atomically (temporary file + rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(_finite(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(plain_json(obj), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

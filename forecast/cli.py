@@ -22,6 +22,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from forecast import __version__
+from forecast.artifacts import plain_json
 from forecast.config import (
     Activation,
     DataConfig,
@@ -245,7 +246,7 @@ class Reporter:
 
     def emit_json(self, obj: dict[str, Any]) -> None:
         if self.as_json:
-            sys.stdout.write(json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+            sys.stdout.write(json.dumps(plain_json(obj), indent=2, sort_keys=False) + "\n")
             sys.stdout.flush()
 
 
@@ -253,18 +254,6 @@ def _esc(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def _raise_interrupted(signum: int, _frame: Any) -> None:
