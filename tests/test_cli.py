@@ -220,10 +220,37 @@ def test_module_entry_point_and_version() -> None:
     assert done.returncode == 0 and done.stdout.startswith("forecast ")
 
 
+HEAVY = ("torch", "pandas", "sklearn", "matplotlib", "pydantic")
+
+
+def _modules_after(argv: list[str], cwd: Path | None = None) -> list[str]:
+    """Run the CLI in a fresh interpreter and list the heavy modules it imported."""
+    code = (
+        "import sys\nfrom forecast.cli import main\n"
+        f"sys.argv = ['forecast', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return eval(done.stderr.strip().splitlines()[-1])
+
+
 def test_help_does_not_import_heavy_modules() -> None:
-    code = "import sys, forecast.cli; print(sorted(m for m in ('torch','pandas','sklearn','matplotlib') if m in sys.modules))"
+    code = f"import sys, forecast.cli; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "backtest", "validate", "plot", "info"])
+def test_command_help_does_not_import_heavy_modules(command: str) -> None:
+    assert _modules_after([command, "--help"]) == []
+
+
+def test_predict_path_does_not_import_sklearn(seasonal_csv: Path, tmp_path: Path) -> None:
+    train(seasonal_csv, tmp_path / "run", "--scaler", "standard")
+    imported = _modules_after(["predict", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "f.csv")])
+    assert "torch" in imported and "sklearn" not in imported and "matplotlib" not in imported
 
 
 def test_short_series_names_minimum(tmp_path: Path) -> None:
