@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, data, evaluation, intervals, metrics
+from forecast import artifacts, data, evaluation, intervals, metrics, output
 from forecast.config import RunConfig
 from forecast.pipeline import (
     LEVELS,
@@ -118,8 +118,8 @@ def backtest(
     }
     target = out or runs_dir / f"backtest-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
     with artifacts.staged_run(target) as tmp:
-        data.write_csv(frame, tmp / "backtest.csv")
-        data.write_csv(by_series, tmp / "metrics_by_series.csv")
+        output.write_csv(frame, tmp / "backtest.csv")
+        output.write_csv(by_series, tmp / "metrics_by_series.csv")
         artifacts.write_json(tmp / "metrics.json", scores)
         artifacts.write_json(
             tmp / artifacts.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores}

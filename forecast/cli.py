@@ -636,22 +636,25 @@ def predict_cmd(
     )
     for message in outcome.warnings:
         rep.warn(message)
-    rep.result(_forecast_table(outcome.frame, rep.terminal))
-    n_series = outcome.frame["series"].nunique() if "series" in outcome.frame else 1
-    steps = len(outcome.frame) // max(n_series, 1)
-    rep.info(f"forecast of {steps} steps for {n_series} series written to {outcome.path}")
+    rep.result(_forecast_table(outcome.frame, rep.terminal, outcome.rows))
+    rep.info(f"forecast of {outcome.steps} steps for {outcome.series} series written to {outcome.path}")
     rep.emit_json(
         {
             "ok": True,
             "run_dir": outcome.run_dir,
             "path": outcome.path,
+            "series": outcome.series,
+            "steps": outcome.steps,
+            "rows": outcome.rows,
+            # the first PREVIEW_ROWS rows; the file holds every row
             "forecast": outcome.frame.to_dict(orient="records"),
+            "truncated": outcome.rows > len(outcome.frame),
             "warnings": outcome.warnings,
         }
     )
 
 
-def _forecast_table(frame: Any, terminal: bool) -> Any:
+def _forecast_table(frame: Any, terminal: bool, total: int | None = None) -> Any:
     from rich import box
     from rich.table import Table
 
@@ -665,8 +668,9 @@ def _forecast_table(frame: Any, terminal: bool) -> Any:
         table.add_row(
             *(str(row[c]) if c in ("series", "date", "method") else f"{row[c]:,.2f}" for c in columns)
         )
-    if len(frame) > _TABLE_ROWS:
-        table.caption = f"first {_TABLE_ROWS} of {len(frame)} rows"
+    total = len(frame) if total is None else total
+    if total > _TABLE_ROWS:
+        table.caption = f"first {_TABLE_ROWS} of {total:,} rows"
     return table
 
 

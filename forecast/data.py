@@ -19,13 +19,14 @@ import pandas as pd
 
 from forecast import validate
 from forecast.config import DataConfig
-from forecast.errors import DataError, UsageError
+from forecast.errors import DataError
 
-__all__ = ["Dataset", "Rows", "read", "read_rows", "file_sha256", "write_csv"]
+__all__ = ["Dataset", "Rows", "read", "read_rows", "file_sha256"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
 _MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
 _SNIFF_BYTES = 64 * 1024
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass
@@ -95,7 +96,7 @@ def read_rows(cfg: DataConfig) -> Rows:
         date_col = _pick_date_col(raw, cfg, name)
         id_col = _pick_id_col(raw, cfg, name, date_col)
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
-        dates = _parse_dates(raw[date_col], name, date_col)
+        dates = _parse_dates(raw.pop(date_col), name, date_col)  # popped: big files free it early
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
     return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide)
@@ -110,8 +111,9 @@ def read(cfg: DataConfig) -> Dataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg = validate.regularise(parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel)
-    uid = reg.frame["unique_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    codes = reg.frame["unique_id"].cat.codes.to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ids = np.asarray(reg.frame["unique_id"].cat.categories, dtype=object)[codes[starts]]
     return Dataset(
         frame=reg.frame.reset_index(drop=True),
         freq=reg.freq,
@@ -124,8 +126,8 @@ def read(cfg: DataConfig) -> Dataset:
         sha256=file_sha256(path),
         anchor=reg.anchor,
         positions=reg.positions,
-        ids=uid[starts],
-        indptr=np.r_[starts, len(uid)].astype(np.int64),
+        ids=ids,
+        indptr=np.r_[starts, len(codes)].astype(np.int64),
         warnings=reg.notes,
     )
 
@@ -133,22 +135,22 @@ def read(cfg: DataConfig) -> Dataset:
 def _long_rows(
     raw: pd.DataFrame, dates: pd.Series, value_cols: list[str], id_col: str | None, cfg: DataConfig, name: str
 ) -> pd.DataFrame:
-    """Rows (unique_id, ds, y, _line) in file order; wide columns are trimmed of their empty ends."""
+    """Rows (unique_id, ds, y, _line) in file order; wide columns are trimmed of their empty ends.
+
+    ``unique_id`` is categorical with sorted categories: a million-row panel holds one string
+    per series, and sorting or comparing ids works on integer codes.
+    """
     lines = raw.index.to_numpy()
     if len(value_cols) == 1:
-        y = _parse_values(raw[value_cols[0]], name, value_cols[0], cfg.thousands)
+        y = _parse_values(raw.pop(value_cols[0]), name, value_cols[0], cfg.thousands)  # freed early
         if id_col is None:
-            uid = np.full(len(raw), value_cols[0], dtype=object)
+            uid = pd.Categorical.from_codes(np.zeros(len(raw), dtype=np.int8), [value_cols[0]])
         else:
-            uid = raw[id_col].str.strip().to_numpy(dtype=object)
-            empty = uid == ""
-            if empty.any():
-                raise DataError(
-                    f"{name}: empty series id in column '{id_col}' at line {lines[int(empty.argmax())]}"
-                )
+            uid = _series_ids(raw[id_col], name, id_col)
         return pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy(), "y": y, "_line": lines})
     parts = []
     order = np.argsort(dates.to_numpy(), kind="stable")
+    kinds = pd.CategoricalDtype(sorted(value_cols))
     for col in value_cols:
         y = _parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
         present = np.flatnonzero(~np.isnan(y[order]))  # a column may start late or end early
@@ -157,14 +159,45 @@ def _long_rows(
                 f"{name}: column '{col}' has no values; drop it or name the others with --value-col"
             )
         keep = order[present[0] : present[-1] + 1]
+        uid = pd.Categorical([col] * len(keep), dtype=kinds)
         parts.append(
-            pd.DataFrame({"unique_id": col, "ds": dates.to_numpy()[keep], "y": y[keep], "_line": lines[keep]})
+            pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy()[keep], "y": y[keep], "_line": lines[keep]})
         )
     return pd.concat(parts, ignore_index=True)
 
 
+def _series_ids(col: pd.Series, name: str, id_col: str) -> pd.Categorical:
+    """Series ids as a categorical (sorted text categories); empty ids refused."""
+    if not _is_text(col):  # typed ids (Parquet): each distinct value turned to text once
+        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+        if (codes < 0).any():
+            raise DataError(
+                f"{name}: empty series id in column '{id_col}' at line {col.index[int((codes < 0).argmax())]}"
+            )
+        text = pd.Index([str(u) for u in uniques])
+        if text.has_duplicates:
+            raise DataError(f"{name}: series ids in column '{id_col}' collide when read as text")
+        order = np.argsort(np.asarray(text, dtype=object))
+        remap = np.empty(len(order), dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        return pd.Categorical.from_codes(remap[codes], text[order])
+    raw_codes, raw_ids = pd.factorize(col)  # each distinct id stripped once, then merged
+    stripped = pd.Series(np.asarray(raw_ids, dtype=object), dtype=col.dtype).str.strip()
+    merged, uniques = pd.factorize(stripped, sort=True)
+    codes = merged[raw_codes]
+    empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+    if len(empty):
+        i = int((codes == empty[0]).argmax())
+        raise DataError(f"{name}: empty series id in column '{id_col}' at line {col.index[i]}")
+    return pd.Categorical.from_codes(codes, pd.Index(np.asarray(uniques, dtype=object)))
+
+
 def _read_table(path: Path) -> pd.DataFrame:
-    """The file as strings, blank rows dropped, indexed by each row's line number in the file."""
+    """The file as columns indexed by each row's line number, blank rows dropped.
+
+    CSV cells stay text (Arrow-backed strings: compact, vectorised) until parsed; Parquet
+    columns keep their types, and its "line" numbers are row numbers counted from 1.
+    """
     try:
         if not path.exists():
             raise DataError(f"{path}: no such file; check the path")
@@ -178,6 +211,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise DataError(
             f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions"
         ) from None
+    if head.startswith(b"PAR1") or path.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_parquet(path)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"{path}: is UTF-16 text; save it as UTF-8 CSV")
     if b"\x00" in head:
@@ -195,10 +230,69 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty; expected a CSV with a header row")
     lines = re.split(r"\r\n|\r|\n", text)  # the line breaks pandas knows, not str.splitlines' extras
     skip = next((i for i, ln in enumerate(lines) if ln.strip()), 0)  # blank lines above the header
+    sep = _sniff_separator(lines[skip:])
+    raw = _read_csv_arrow(path, sep, skip, lines[skip])
+    if raw is None:  # anything unusual: pandas' parser, which also words the errors
+        raw = _read_csv_pandas(path, sep, skip)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.index = raw.index + skip + 2
+    blank = np.ones(len(raw), dtype=bool)
+    for col in raw.columns:
+        blank &= _blank_cells(raw[col])
+    if blank.any():
+        raw = raw[~blank]  # blank or all-empty rows
+    if raw.empty:
+        raise DataError(f"{path}: has a header but no data rows")
+    return raw
+
+
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """Empty or all-space cells, without a stripped copy of a big column."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        blank = pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+        return blank.to_numpy(zero_copy_only=False)
+    return (col.str.strip() == "").to_numpy()
+
+
+def _read_csv_arrow(path: Path, sep: str, skip: int, header: str) -> pd.DataFrame | None:
+    """Every column as text with pyarrow's multi-threaded reader, or None where it balks.
+
+    Blank lines are kept as empty rows so that row positions stay line numbers.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        names = [n.lstrip("\ufeff") for n in next(csv.reader([header], delimiter=sep))]
+    except (csv.Error, StopIteration):
+        return None
+    if len(set(names)) != len(names) or any(n.strip() != n or not n for n in names):
+        return None  # duplicate, padded or empty names: pandas' rules for those
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(skip_rows=skip, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if table.column_names != names or any(t != pa.large_string() for t in table.schema.types):
+        return None
+    # large_string is what pandas' Arrow strings hold: the frame shares the table's buffers
+    return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+
+
+def _read_csv_pandas(path: Path, sep: str, skip: int) -> pd.DataFrame:
     try:
         raw = pd.read_csv(
             path,
-            sep=_sniff_separator(lines[skip:]),
+            sep=sep,
             encoding="utf-8-sig",
             dtype=str,
             keep_default_na=False,
@@ -216,12 +310,32 @@ def _read_table(path: Path) -> pd.DataFrame:
             f"{path}: line {skip + 2} has {len(raw.columns) + 1} fields but the header has "
             f"{len(raw.columns)}; fix the header or the delimiter"
         )
-    raw = raw.fillna("")
+    return raw.fillna("")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file's columns with their own types; row numbers (from 1) as the index."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as Parquet ({detail})") from None
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    raw = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
     raw.columns = [str(c).strip() for c in raw.columns]
-    raw.index = raw.index + skip + 2
-    raw = raw[(raw.apply(lambda col: col.str.strip()) != "").any(axis=1)]  # blank or all-empty rows
+    if isinstance(raw.index, pd.MultiIndex) or not isinstance(raw.index, pd.RangeIndex):
+        raw = raw.reset_index()  # a pandas index stored in the file is a column like any other
+    for col in raw.columns:
+        if raw[col].dtype == object or isinstance(raw[col].dtype, pd.CategoricalDtype):  # as text
+            raw[col] = raw[col].map(lambda v: "" if v is None else str(v)).astype(text)
+        elif isinstance(raw[col].dtype, pd.StringDtype):
+            raw[col] = raw[col].fillna("")
+    raw.index = pd.RangeIndex(1, len(raw) + 1)
     if raw.empty:
-        raise DataError(f"{path}: has a header but no data rows")
+        raise DataError(f"{path}: has no rows")
     return raw
 
 
@@ -249,7 +363,9 @@ def _pick_date_col(raw: pd.DataFrame, cfg: DataConfig, name: str) -> str:
             return col
     for col in cols:
         sample = raw[col].head(50)
-        if col == cfg.value_col or _looks_numeric(sample):
+        if pd.api.types.is_datetime64_any_dtype(sample.dtype) and col != cfg.value_col:
+            return col  # a typed date column (Parquet)
+        if col == cfg.value_col or not _is_text(sample) or _looks_numeric(sample):
             continue
         try:
             parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
@@ -260,7 +376,17 @@ def _pick_date_col(raw: pd.DataFrame, cfg: DataConfig, name: str) -> str:
     raise DataError(f"{name}: no date column found among {cols}; name it with --date-col")
 
 
+def _is_text(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) or col.dtype == object
+
+
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+
+
 def _looks_numeric(col: pd.Series) -> bool:
+    if not _is_text(col):
+        return _is_number(col)
     return bool(pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce").notna().all())
 
 
@@ -299,6 +425,8 @@ def _pick_value_cols(
 
 
 def _mostly_numeric(col: pd.Series, thousands: str | None) -> bool:
+    if not _is_text(col):
+        return _is_number(col)
     text = col.str.strip()
     if thousands:
         text = text.str.replace(thousands, "", regex=False)
@@ -309,10 +437,31 @@ def _mostly_numeric(col: pd.Series, thousands: str | None) -> bool:
 
 
 def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
-    text = col.str.strip()
-    empty = text.isin(_MISSING)
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
+        parsed = col
+        empty = parsed.isna().to_numpy()
+        if empty.any():
+            raise DataError(
+                f"{name}: empty date in column '{date_col}' at line {col.index[int(empty.argmax())]}"
+            )
+    elif not _is_text(col):
+        raise DataError(
+            f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
+        )
+    else:
+        parsed = _parse_date_text(col, name, date_col)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
+    """Parse each distinct text once (a panel repeats its dates in every series)."""
+    codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=col.dtype).str.strip()
+    empty = text.isin(_MISSING).to_numpy()
     if empty.any():
-        line = text.index[int(empty.to_numpy().argmax())]
+        line = col.index[int(np.isin(codes, np.flatnonzero(empty)).argmax())]
         raise DataError(f"{name}: empty date in column '{date_col}' at line {line}")
     years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
     try:
@@ -321,14 +470,12 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
         parsed = _dates_one_by_one(text)
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
     if bad.any():
-        i = int(bad.argmax())
+        i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
         raise DataError(
-            f"{name}: cannot parse date {text.iloc[i]!r} in column '{date_col}' at line {text.index[i]}; "
-            f"dates must share one format (first value is {text.iloc[0]!r})"
+            f"{name}: cannot parse date {text.iloc[codes[i]]!r} in column '{date_col}' at line {col.index[i]}; "
+            f"dates must share one format (first value is {text.iloc[codes[0]]!r})"
         )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+    return pd.Series(parsed.to_numpy()[codes], index=col.index)
 
 
 def _dates_one_by_one(text: pd.Series) -> pd.Series:
@@ -343,11 +490,25 @@ def _dates_one_by_one(text: pd.Series) -> pd.Series:
 def _parse_values(
     col: pd.Series, name: str, value_col: str, thousands: str | None, allow_empty: bool = False
 ) -> np.ndarray:
-    text = col.str.strip()
-    if thousands:
-        text = text.str.replace(thousands, "", regex=False)
-    missing = text.isin(_MISSING)
-    numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype(np.float64)
+    if not _is_text(col):
+        if not _is_number(col):
+            raise DataError(f"{name}: column '{value_col}' holds {col.dtype} values, not numbers")
+        numbers = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(numbers).any() and not (allow_empty and np.isnan(numbers).all()):
+            raise DataError(
+                f"{name}: column '{value_col}' holds no finite number; pick another with --value-col"
+            )
+        return numbers
+    quick = None if thousands else _cast_float(col)  # plain numbers in every cell: no stripped copies
+    if quick is not None:
+        numbers = pd.Series(quick, index=col.index)
+        missing = numbers.isna()
+    else:
+        text = col.str.strip()
+        if thousands:
+            text = text.str.replace(thousands, "", regex=False)
+        missing = text.isin(_MISSING)
+        numbers = _to_float(text.where(~missing))
     bad = (numbers.isna() & ~missing).to_numpy()
     if bad.any():
         i = int(bad.argmax())
@@ -361,19 +522,29 @@ def _parse_values(
     return numbers.to_numpy(dtype=np.float64)
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``frame`` to ``path`` atomically: a temporary file beside it, then rename."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{target}: is a directory; give a file name for the CSV")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def _cast_float(col: pd.Series) -> np.ndarray | None:
+    """Arrow's cast of a whole text column to float64, or None if any cell is not a plain number."""
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise UsageError(
-            f"{target}: cannot be written ({exc.strerror or exc}); choose another path"
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        cast = pc.cast(col.array.__arrow_array__(), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return cast.to_numpy()
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers from text (missing cells already NaN): Arrow's cast, pandas' where that refuses."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            cast = pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64())
+            return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # a bad cell somewhere: pandas finds which
+    return pd.to_numeric(text, errors="coerce").astype(np.float64)

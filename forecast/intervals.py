@@ -80,9 +80,11 @@ def bounds(
         return out
     pooled = _quantiles(errors, levels)
     counts = np.bincount(series, minlength=max(wanted, default=0) + 1) if len(series) else np.zeros(1)
+    order = np.argsort(series, kind="stable")  # each series' errors as one slice: no scan per series
+    starts = np.r_[0, np.cumsum(counts)]
     for i, k in enumerate(wanted):
         own = k < len(counts) and counts[k] >= MIN_OWN
-        q = _quantiles(errors[series == k], levels) if own else pooled
+        q = _quantiles(errors[order[starts[k] : starts[k + 1]]], levels) if own else pooled
         steps = min(horizon, calibrated)
         out[i, :, :steps] = q[:, :steps]
         if horizon > calibrated:

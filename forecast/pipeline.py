@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, artifacts, baselines, data, evaluation, intervals, validate, windows
+from forecast import __version__, artifacts, baselines, data, evaluation, intervals, output, validate, windows
 from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
 from forecast.errors import DataError, RunError, UsageError
 
@@ -46,6 +46,8 @@ __all__ = [
 _HORIZON_NO_SEASON = 8
 LEVELS = (80, 95)
 MODEL, FALLBACK = "model", "seasonal_naive"
+PREDICT_CHUNK = 8192  # series forecast and written at a time: memory stays flat for any panel
+PREVIEW_ROWS = 10_000  # forecast rows kept in memory for the terminal table and --json
 
 
 @dataclass
@@ -85,9 +87,12 @@ class LoadedRun:
 
 @dataclass
 class PredictOutcome:
-    """Forecast frame and where it was written."""
+    """Where the forecast was written, its size, and its first rows (``PREVIEW_ROWS`` at most)."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # the first rows only: the file holds them all
+    rows: int
+    series: int
+    steps: int
     path: Path
     run_dir: Path
     warnings: list[str] = field(default_factory=list)
@@ -411,12 +416,12 @@ def _train_locked(
         meta["series_sha256"] = artifacts.sha256_file(tmp / artifacts.SERIES)
         artifacts.write_json(tmp / "metrics.json", scores)
         if holdout is not None:
-            data.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
+            output.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
         if by_series is not None and ds.panel:
-            data.write_csv(by_series, tmp / "metrics_by_series.csv")
+            output.write_csv(by_series, tmp / "metrics_by_series.csv")
         history = pd.DataFrame(fit1.history + (final.history if final is not fit1 else []))
         history.columns = ["phase", "member", "epoch", "loss", "val_loss"]
-        data.write_csv(
+        output.write_csv(
             history if cfg.train.ensemble > 1 else history.drop(columns="member"), tmp / "history.csv"
         )
         if plot and holdout is not None:
@@ -657,12 +662,13 @@ def predict(
     known = {uid: k for k, uid in enumerate(loaded.ids)}
     wanted = [str(u) for u in ds.ids]
     if only:
-        missing = [s for s in only if s not in set(wanted)]
+        present, chosen = set(wanted), set(only)
+        missing = [s for s in only if s not in present]
         if missing:
             raise DataError(
                 f"{source}: no series {missing} (--series); it has {len(wanted)} series, e.g. {wanted[:5]}"
             )
-        wanted = [u for u in wanted if u in set(only)]
+        wanted = [u for u in wanted if u in chosen]
     shift = int(
         validate.grid_positions(pd.DatetimeIndex([ds.anchor]), pd.Timestamp(meta["data"]["anchor"]), ds.freq)[
             0
@@ -671,60 +677,77 @@ def predict(
     if shift == validate.OFF_GRID:
         raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
     rows = {str(u): k for k, u in enumerate(ds.ids)}
-    histories = [ds.values[ds.rows(rows[u])] for u in wanted]
-    use_model = [
-        loaded.methods[known[u]] == MODEL and len(h) >= w.lookback for u, h in zip(wanted, histories)
-    ]
-    values = np.empty((len(wanted), horizon))
-    bands = np.full((len(wanted), 2 * len(levels), horizon), np.nan)
-    mk = [i for i, ok in enumerate(use_model) if ok]
-    if mk:
-        firsts = [int(ds.positions[ds.indptr[rows[wanted[i]]]]) + shift for i in mk]
-        offsets = intervals.bounds(
-            loaded.errors, loaded.error_series, [known[wanted[i]] for i in mk], levels, horizon
-        )
-        values[mk], bands[mk] = forecast_panel(
-            loaded.models,
-            [loaded.transforms[known[wanted[i]]] for i in mk],
-            [histories[i] for i in mk],
-            firsts,
-            w.lookback,
-            horizon,
-            offsets,
-        )
+    index = np.array([rows[u] for u in wanted], dtype=np.int64)
+    values = ds.values
+    lengths = np.diff(ds.indptr)[index]
+    use_model = np.array([loaded.methods[known[u]] == MODEL for u in wanted], dtype=bool) & (
+        lengths >= w.lookback
+    )
     if not ds.panel and not use_model[0]:
-        raise DataError(f"{source}: has {len(histories[0])} rows; the model needs the last {w.lookback}")
-    for i, ok in enumerate(use_model):
-        if not ok:
-            values[i] = baselines.seasonal_naive(histories[i], horizon, w.season)
-    if not np.isfinite(values).all():
-        raise RunError(
-            f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
-        )
-    frame = _forecast_frame(ds, wanted, rows, values, use_model)
-    for b, col in enumerate(intervals.level_columns(levels)):
-        frame.insert(3 + b, col, bands[:, b].ravel())
-    if not ds.panel:
-        frame = frame.drop(columns=["series", "method"])
+        raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
+    firsts = ds.positions[ds.indptr[index]] + shift
+    last_pos = ds.positions[ds.indptr[index + 1] - 1]
+    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
-    with artifacts.exclusive(target, wait, "writing this forecast file"):
-        data.write_csv(frame, target)
+    preview: list[pd.DataFrame] = []
+    kept = 0
+    with artifacts.exclusive(target, wait, "writing this forecast file"), output.CsvWriter(target) as sink:
+        for lo in range(0, len(wanted), PREDICT_CHUNK):  # bounded memory: forecast, write, forget
+            part = np.arange(lo, min(lo + PREDICT_CHUNK, len(wanted)))
+            histories = [values[ds.indptr[index[i]] : ds.indptr[index[i] + 1]] for i in part]
+            point = np.empty((len(part), horizon))
+            bands = np.full((len(part), len(columns), horizon), np.nan)
+            mk = np.flatnonzero(use_model[part])
+            if len(mk):
+                trained = [known[wanted[part[j]]] for j in mk]
+                offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon)
+                point[mk], bands[mk] = forecast_panel(
+                    loaded.models,
+                    [loaded.transforms[k] for k in trained],
+                    [histories[j] for j in mk],
+                    [int(firsts[part[j]]) for j in mk],
+                    w.lookback,
+                    horizon,
+                    offsets,
+                )
+            for j in np.flatnonzero(~use_model[part]):
+                point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)
+            if not np.isfinite(point).all():
+                raise RunError(
+                    f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
+                )
+            frame = _forecast_frame([wanted[i] for i in part], last_pos[part], grid, point, use_model[part])
+            for b, col in enumerate(columns):
+                frame.insert(3 + b, col, bands[:, b].ravel())
+            if not ds.panel:
+                frame = frame.drop(columns=["series", "method"])
+            sink.write(frame)
+            if kept < PREVIEW_ROWS:
+                preview.append(frame.head(PREVIEW_ROWS - kept))
+                kept += len(preview[-1])
     warnings = list(ds.warnings)
-    fallback = len(use_model) - sum(use_model)
+    fallback = int((~use_model).sum())
     if fallback and ds.panel:
         warnings.append(
             f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
         )
-    return PredictOutcome(frame=frame, path=Path(target), run_dir=loaded.path, warnings=warnings)
+    return PredictOutcome(
+        frame=pd.concat(preview, ignore_index=True),
+        rows=sink.rows,
+        series=len(wanted),
+        steps=horizon,
+        path=target,
+        run_dir=loaded.path,
+        warnings=warnings,
+    )
 
 
 def _forecast_frame(
-    ds: data.Dataset, wanted: list[str], rows: dict[str, int], values: np.ndarray, use_model: list[bool]
+    wanted: list[str], last_pos: np.ndarray, grid: pd.DatetimeIndex, values: np.ndarray, use_model: np.ndarray
 ) -> pd.DataFrame:
     """Rows series,date,forecast,method with future dates taken from one shared grid."""
     horizon = values.shape[1]
-    last_pos = np.array([ds.positions[ds.indptr[rows[u] + 1] - 1] for u in wanted], dtype=np.int64)
-    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
     future = (last_pos[:, None] + np.arange(1, horizon + 1)).ravel()
     return pd.DataFrame(
         {

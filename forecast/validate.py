@@ -106,7 +106,9 @@ def grid_positions(ds: pd.DatetimeIndex | pd.Series, anchor: pd.Timestamp, freq:
 
     Dates before the anchor get negative positions (counted back from it).
     """
-    dates = pd.DatetimeIndex(ds)
+    codes, dates = pd.factorize(pd.DatetimeIndex(ds))  # a panel repeats its dates: place each once
+    if len(dates) == 0:
+        return np.empty(0, dtype=np.int64)
     lo, hi = min(dates.min(), anchor), max(dates.max(), anchor)
     back = pd.date_range(end=anchor, start=lo, freq=freq) if lo < anchor else pd.DatetimeIndex([])
     start = back[0] if len(back) else anchor
@@ -115,7 +117,17 @@ def grid_positions(ds: pd.DatetimeIndex | pd.Series, anchor: pd.Timestamp, freq:
     if offset < 0:
         raise DataError(f"the anchor date {fmt_date(anchor)} is not on the {freq} grid")
     pos = grid.get_indexer(dates).astype(np.int64)
-    return np.where(pos >= 0, pos - offset, OFF_GRID)
+    return np.where(pos >= 0, pos - offset, OFF_GRID)[codes]
+
+
+class _Labels:
+    """Series names by row, looked up from categorical codes only when a message needs one."""
+
+    def __init__(self, codes: np.ndarray, names: pd.Index) -> None:
+        self.codes, self.names = codes, names
+
+    def __getitem__(self, i: int) -> object:
+        return self.names[self.codes[i]]
 
 
 def _series_label(uid: object, panel: bool) -> str:
@@ -128,21 +140,26 @@ def regularise(
     """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked."""
     date_col, value_col = cols
     notes: list[str] = []
-    order = np.lexsort((rows["ds"].to_numpy(), rows["unique_id"].to_numpy()))
-    if (order != np.arange(len(order))).any():
+    codes, ds = rows["unique_id"].cat.codes.to_numpy(), rows["ds"].to_numpy()
+    same = codes[1:] == codes[:-1]
+    if not ((codes[1:] > codes[:-1]) | (same & (ds[1:] >= ds[:-1]))).all():
         if not panel or not _sorted_within(rows):
             notes.append(f"{name}: dates were not in order; sorted them")
+        order = np.lexsort((ds, codes))
         rows = rows.iloc[order].reset_index(drop=True)
-    uid, ds = rows["unique_id"].to_numpy(), rows["ds"].to_numpy()
-    dup = np.r_[False, (uid[1:] == uid[:-1]) & (ds[1:] == ds[:-1])]
+        codes, ds = rows["unique_id"].cat.codes.to_numpy(), rows["ds"].to_numpy()
+        same = codes[1:] == codes[:-1]
+    names = rows["unique_id"].cat.categories
+    uid = _Labels(codes, names)
+    dup = np.r_[False, same & (ds[1:] == ds[:-1])]
     if dup.any():
         i = int(dup.argmax())
         raise DataError(
             f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(ds[i])} in column '{date_col}' "
             f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
         )
-    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
-    ends = np.r_[starts[1:], len(uid)]
+    starts = np.flatnonzero(np.r_[True, ~same])
+    ends = np.r_[starts[1:], len(codes)]
     if freq is None:
         freq = _shared_freq(ds, uid, starts, ends, name)
     offset = _offset(freq, name)
@@ -179,7 +196,7 @@ def regularise(
     return Regular(rows[["unique_id", "ds", "y"]], freq, anchor, positions, notes)
 
 
-def _shared_freq(ds: np.ndarray, uid: np.ndarray, starts: np.ndarray, ends: np.ndarray, name: str) -> str:
+def _shared_freq(ds: np.ndarray, uid: _Labels, starts: np.ndarray, ends: np.ndarray, name: str) -> str:
     """The frequency of the longest series, checked against up to 20 others spread over the panel."""
     lengths = ends - starts
     longest = int(np.argmax(lengths))
@@ -279,9 +296,10 @@ def _complete(
     y = np.full(full_len, np.nan)
     slot = np.repeat(np.cumsum(lengths) - lengths, ends - starts) + (pos - np.repeat(first, ends - starts))
     y[slot] = rows["y"].to_numpy()
-    ids = rows["unique_id"].to_numpy()[starts]
+    uid = rows["unique_id"]
+    ids = pd.Categorical.from_codes(uid.cat.codes.to_numpy()[starts][sid], uid.cat.categories)
     grid = pd.date_range(anchor, periods=int(full_pos.max()) + 1, freq=freq)
-    full = pd.DataFrame({"unique_id": ids[sid], "ds": grid[full_pos], "y": y, "_pos": full_pos})
+    full = pd.DataFrame({"unique_id": ids, "ds": grid[full_pos], "y": y, "_pos": full_pos})
     repaired = int(np.isnan(y).sum())
     full["y"] = _fill(full, fill)
     if full["y"].isna().any():
