@@ -702,3 +702,54 @@ def test_random_unicode_text_loads_or_raises_data_error(
 ) -> None:
     path = _write(tmp_path, "date,value\n" + text, "fuzz.csv")
     _load_or_data_error(path, date_col=date_col, value_col=value_col)
+
+
+def test_parquet_typed_columns(tmp_path: Path) -> None:
+    dates = pd.date_range("2020-01-01", periods=30, freq="MS")
+    frame = pd.DataFrame(
+        {"store": np.repeat([7, 11], 30), "when": np.tile(dates, 2), "units": np.arange(60, dtype=np.int64)}
+    )
+    frame.sample(frac=1.0, random_state=0).to_parquet(tmp_path / "p.parquet", index=False)
+    ds = _read(tmp_path / "p.parquet", id_col="store")
+    assert list(ds.ids) == ["11", "7"] and ds.freq == "MS" and ds.date_col == "when"
+    assert ds.values[ds.rows(1)].tolist() == list(range(30))
+
+
+def test_parquet_null_value_names_the_row(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": np.arange(30.0)})
+    frame.loc[4, "y"] = np.nan
+    frame.to_parquet(tmp_path / "p.parquet", index=False)
+    with pytest.raises(DataError, match=r"empty or NaN value in column 'y' at line 5 \(date 2020-05-01\)"):
+        _read(tmp_path / "p.parquet")
+    assert _read(tmp_path / "p.parquet", fill=Fill.interpolate).values[4] == 4.0
+
+
+def test_parquet_text_dates_and_broken_file(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"month": [f"2020-{m:02d}" for m in range(1, 13)] * 3, "v": np.arange(36.0)})
+    frame["month"] = [f"{2020 + i // 12}-{i % 12 + 1:02d}" for i in range(36)]
+    frame.to_parquet(tmp_path / "p.parquet", index=False)
+    assert _read(tmp_path / "p.parquet").freq == "MS"
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match=r"bad.parquet: cannot be read as Parquet"):
+        _read(tmp_path / "bad.parquet")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "date,value\n2020-01-01,1\n\n2020-02-01,2\n",  # a blank line: kept as an empty row, then dropped
+        "date,value\n2020-01-01, 1\n2020-02-01,2 \n",  # padded numbers: the exact slow path
+        "date;value\n2020-01-01;1\n2020-02-01;2\n",  # semicolons
+    ],
+)
+def test_fast_and_exact_csv_paths_agree(tmp_path: Path, text: str) -> None:
+    months = "".join(f"2020-{m:02d}-01,{m}\n" for m in range(3, 13))
+    body = text + (months.replace(",", ";") if ";" in text else months)
+    ds = _read(_write(tmp_path, body))
+    assert ds.values.tolist() == [1.0, 2.0, *range(3, 13)]
+
+
+def test_bad_value_line_counts_blank_lines(tmp_path: Path) -> None:
+    body = "date,value\n2020-01-01,1\n\n2020-02-01,oops\n"
+    with pytest.raises(DataError, match=r"value 'oops' in column 'value' at line 4 is not a number"):
+        _read(_write(tmp_path, body))

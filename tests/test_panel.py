@@ -238,3 +238,60 @@ def test_intervals_cover_near_nominal(tmp_path: Path) -> None:
     assert abs(coverage["80"] - 0.80) < 0.08 and abs(coverage["95"] - 0.95) < 0.05, coverage
     holdout = pd.read_csv(out / "holdout.csv")
     assert (holdout["lo-95"] <= holdout["lo-80"]).all() and (holdout["hi-80"] <= holdout["hi-95"]).all()
+
+
+def test_parquet_input_trains_and_predicts_like_csv(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
+    path, out = panel_run
+    parquet = tmp_path / "panel.parquet"
+    frame = pd.read_csv(path)
+    frame["month"] = pd.to_datetime(frame["month"])  # typed dates, as Parquet files usually hold
+    frame.to_parquet(parquet, index=False)
+    from_csv = invoke("predict", "--run", out, "--out", tmp_path / "csv.csv")
+    from_parquet = invoke("predict", "--run", out, "--data", parquet, "--out", tmp_path / "pq.csv")
+    assert from_csv.exit_code == 0 and from_parquet.exit_code == 0, from_parquet.output
+    assert (tmp_path / "csv.csv").read_text() == (tmp_path / "pq.csv").read_text()
+
+
+def test_predict_streams_in_chunks_with_the_same_output(
+    panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast import pipeline
+
+    _, out = panel_run
+    whole = invoke("predict", "--run", out, "--out", tmp_path / "whole.csv")
+    monkeypatch.setattr(pipeline, "PREDICT_CHUNK", 7)  # 30 series: five chunks, the last partial
+    monkeypatch.setattr(pipeline, "PREVIEW_ROWS", 20)
+    chunked = invoke("predict", "--run", out, "--out", tmp_path / "chunked.csv", "--json")
+    assert whole.exit_code == 0 and chunked.exit_code == 0, chunked.output
+    a, b = pd.read_csv(tmp_path / "whole.csv"), pd.read_csv(tmp_path / "chunked.csv")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-6)  # float32 kernels differ slightly by batch size
+    summary = json.loads(chunked.stdout)
+    assert summary["rows"] == 360 and summary["series"] == 30 and summary["steps"] == 12
+    assert summary["truncated"] is True and len(summary["forecast"]) == 20
+    assert summary["forecast"][0]["series"] == "s00"
+
+
+def test_non_finite_forecast_writes_nothing(
+    panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast import pipeline
+
+    _, out = panel_run
+    import forecast.predict as fp  # predict imports it when it runs: patch it at the source
+
+    original = fp.forecast_panel
+    calls = []
+
+    def broken(*args: object, **kwargs: object):
+        values, bands = original(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            values[0, 0] = np.nan  # the third chunk goes wrong after two were written
+        return values, bands
+
+    monkeypatch.setattr(fp, "forecast_panel", broken)
+    monkeypatch.setattr(pipeline, "PREDICT_CHUNK", 7)
+    result = invoke("predict", "--run", out, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 4 and "non-finite" in result.stderr
+    left = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")]
+    assert left == []  # no file, no temporary left behind
