@@ -5,7 +5,9 @@ level are comparable: for every calibration origin (validation windows and the h
 the forecast is rolled out ``horizon`` steps and compared with what happened. At predict
 time the split-conformal quantile of the absolute errors, per horizon step, is added to and
 subtracted from the model-space forecast and transformed back, so intervals are asymmetric
-where the data are (log) and valid for any cell type. A series with at least ``MIN_OWN`` errors per step uses its own; others pool.
+where the data are (log) and valid for any cell type. A series with at least ``MIN_OWN`` errors
+per step uses its own; others pool. Panels with more than ``MAX_ORIGINS`` origins use a seeded
+random subset of them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 __all__ = ["calibration_errors", "bounds", "level_columns", "MIN_OWN"]
 
 MIN_OWN = 30
+MAX_ORIGINS = 200_000  # calibration origins rolled out at most (a seeded random subset beyond)
+_CHUNK = 32_768
 
 
 def calibration_errors(
@@ -36,13 +40,20 @@ def calibration_errors(
     origins = [(k, t) for k, t in origins if t >= lookback]
     if not origins:
         return np.empty((0, horizon)), np.empty(0, dtype=np.int64)
-    x = np.stack([z[k][t - lookback : t] for k, t in origins])
-    fc = np.median(np.stack([roll_forward(m, x, level_len, horizon) for m in models]), axis=0)
-    y = np.full((len(origins), horizon), np.nan)
-    for i, (k, t) in enumerate(origins):
-        target = z[k][t : t + horizon]
-        y[i, : len(target)] = target
-    return (y - fc).astype(np.float32), np.array([k for k, _ in origins], dtype=np.int64)
+    if len(origins) > MAX_ORIGINS:  # big panels: a fixed random subset is plenty for quantiles
+        keep = np.sort(np.random.default_rng(0).choice(len(origins), MAX_ORIGINS, replace=False))
+        origins = [origins[i] for i in keep]
+    errors = np.empty((len(origins), horizon), dtype=np.float32)
+    for lo in range(0, len(origins), _CHUNK):  # bounded memory: inputs built per chunk
+        part = origins[lo : lo + _CHUNK]
+        x = np.stack([z[k][t - lookback : t] for k, t in part])
+        fc = np.median(np.stack([roll_forward(m, x, level_len, horizon) for m in models]), axis=0)
+        y = np.full((len(part), horizon), np.nan)
+        for i, (k, t) in enumerate(part):
+            target = z[k][t : t + horizon]
+            y[i, : len(target)] = target
+        errors[lo : lo + len(part)] = y - fc
+    return errors, np.array([k for k, _ in origins], dtype=np.int64)
 
 
 def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:

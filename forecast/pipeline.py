@@ -546,21 +546,19 @@ def _holdout_frame(
     fc: np.ndarray,
     base: list[dict[str, np.ndarray]],
 ) -> pd.DataFrame:
-    parts = []
-    for i, k in enumerate(trained):
-        dates = ds.dates[ds.rows(int(k))][-test_size:]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "series": str(ds.ids[k]),
-                    "date": _date_text(dates),
-                    "actual": actuals[i],
-                    "forecast": fc[i],
-                    **{name: base[i][name] for name in evaluation.BASELINES},
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+    """Rows series,date,actual,forecast,<baselines>: the last ``test_size`` dates of each series."""
+    ends = ds.indptr[np.asarray(trained, dtype=np.int64) + 1]
+    rows = (ends[:, None] - test_size + np.arange(test_size)).ravel()
+    grid = pd.date_range(ds.anchor, periods=int(ds.positions[rows].max()) + 1, freq=ds.freq)
+    return pd.DataFrame(
+        {
+            "series": np.repeat(np.asarray([str(ds.ids[k]) for k in trained], dtype=object), test_size),
+            "date": _date_text(grid[ds.positions[rows]]),
+            "actual": np.concatenate(actuals) if actuals else np.empty(0),
+            "forecast": np.asarray(fc).ravel(),
+            **{name: np.concatenate([b[name] for b in base]) for name in evaluation.BASELINES},
+        }
+    )
 
 
 def _date_text(dates: pd.DatetimeIndex) -> pd.Index:
