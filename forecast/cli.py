@@ -343,7 +343,10 @@ def _main(
 )
 def train_cmd(
     data: Annotated[
-        str, typer.Argument(help="CSV file: a date column and a numeric value column.", show_default=False)
+        str,
+        typer.Argument(
+            help="CSV or Parquet file: a date column and a numeric value column.", show_default=False
+        ),
     ],
     date_col: DateColOpt = None,
     value_col: ValueColOpt = None,
@@ -608,7 +611,9 @@ def predict_cmd(
     run: Annotated[Path, typer.Option(help="Run directory to load.")] = Path("runs/latest"),
     data: Annotated[
         Optional[str],
-        typer.Option(help="CSV with the same columns, possibly newer rows (default: the training file)."),
+        typer.Option(
+            help="CSV or Parquet file with the same columns, possibly newer rows (default: the training file)."
+        ),
     ] = None,
     out: Annotated[
         Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")
@@ -679,7 +684,7 @@ _TABLE_ROWS = 60
 
 @command("validate", epilog="Example: forecast validate sales.csv --id-col store --json\n\n" + EXIT_CODES)
 def validate_cmd(
-    data: Annotated[str, typer.Argument(help="CSV file to check.", show_default=False)],
+    data: Annotated[str, typer.Argument(help="CSV or Parquet file to check.", show_default=False)],
     date_col: DateColOpt = None,
     value_col: ValueColOpt = None,
     freq: FreqOpt = None,
@@ -744,7 +749,7 @@ def validate_cmd(
     epilog="Example: forecast backtest sample_data/alcohol_sales.csv --folds 4 --step 6\n\n" + EXIT_CODES,
 )
 def backtest_cmd(
-    data: Annotated[str, typer.Argument(help="CSV file, as for train.", show_default=False)],
+    data: Annotated[str, typer.Argument(help="CSV or Parquet file, as for train.", show_default=False)],
     folds: Annotated[
         int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=_WIN)
     ] = 3,
@@ -842,7 +847,8 @@ def plot_cmd(
         Optional[Path], typer.Option(help="PNG file (default: forecast.png in the run directory).")
     ] = None,
     data: Annotated[
-        Optional[str], typer.Option(help="CSV to draw the history from (default: the training file).")
+        Optional[str],
+        typer.Option(help="CSV or Parquet file to draw the history from (default: the training file)."),
     ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,

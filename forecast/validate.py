@@ -340,23 +340,35 @@ def season_length(freq: str) -> int:
 
 def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:
     """Per series: rows, first/last date, NaN or inf cells, duplicate dates, missing grid dates,
-    and whether it is shorter than ``need`` (lookback + horizon) on its grid."""
-    out = []
-    for uid, g in rows.groupby("unique_id", sort=True):
-        dates = pd.DatetimeIndex(g["ds"]).sort_values()
-        unique = dates.unique()
-        span = len(pd.date_range(unique[0], unique[-1], freq=freq)) if len(unique) else 0
-        y = g["y"].to_numpy(dtype=np.float64)
-        out.append(
-            {
-                "series": str(uid),
-                "rows": len(g),
-                "first_date": fmt_date(dates[0]),
-                "last_date": fmt_date(dates[-1]),
-                "nan": int((~np.isfinite(y)).sum()),
-                "duplicate_dates": len(dates) - len(unique),
-                "gaps": max(span - len(unique), 0),
-                "too_short": span < need,
-            }
-        )
-    return pd.DataFrame(out)
+    and whether it is shorter than ``need`` (lookback + horizon) on its grid.
+
+    Vectorised over the panel; only series with dates off the grid count their span alone.
+    """
+    codes, ds = rows["unique_id"].cat.codes.to_numpy(), rows["ds"].to_numpy()
+    order = np.lexsort((ds, codes))
+    codes, ds, y = codes[order], ds[order], rows["y"].to_numpy(dtype=np.float64)[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    dup = np.r_[False, (codes[1:] == codes[:-1]) & (ds[1:] == ds[:-1])]
+    unique = (ends - starts) - np.add.reduceat(dup, starts)
+    first, last = pd.DatetimeIndex(ds[starts]), pd.DatetimeIndex(ds[ends - 1])
+    try:
+        pos = grid_positions(pd.DatetimeIndex(ds), pd.Timestamp(ds.min()), freq)
+        lo, hi = pos[starts], pos[ends - 1]
+        span = np.where((lo == OFF_GRID) | (hi == OFF_GRID), -1, hi - lo + 1)
+    except DataError:  # the earliest date is itself off the grid
+        span = np.full(len(starts), -1)
+    for k in np.flatnonzero(span < 0):
+        span[k] = len(pd.date_range(first[k], last[k], freq=freq))
+    return pd.DataFrame(
+        {
+            "series": np.asarray(rows["unique_id"].cat.categories, dtype=object)[codes[starts]].astype(str),
+            "rows": ends - starts,
+            "first_date": [fmt_date(d) for d in first],
+            "last_date": [fmt_date(d) for d in last],
+            "nan": np.add.reduceat(~np.isfinite(y), starts).astype(int),
+            "duplicate_dates": (ends - starts) - unique,
+            "gaps": np.maximum(span - unique, 0),
+            "too_short": span < need,
+        }
+    )

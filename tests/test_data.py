@@ -753,3 +753,43 @@ def test_bad_value_line_counts_blank_lines(tmp_path: Path) -> None:
     body = "date,value\n2020-01-01,1\n\n2020-02-01,oops\n"
     with pytest.raises(DataError, match=r"value 'oops' in column 'value' at line 4 is not a number"):
         _read(_write(tmp_path, body))
+
+
+def test_describe_equals_a_loop_over_series() -> None:
+    from forecast.validate import describe, fmt_date
+
+    rng = np.random.default_rng(3)
+    parts = []
+    for k in range(12):
+        dates = pd.date_range("2019-01-01", periods=int(rng.integers(3, 40)), freq="MS") + pd.DateOffset(
+            months=int(rng.integers(0, 6))
+        )
+        dates = dates[rng.random(len(dates)) > 0.2]  # gaps
+        if k % 4 == 0 and len(dates):
+            dates = dates.append(dates[:2])  # duplicates
+        if k == 5:
+            dates = dates.append(pd.DatetimeIndex(["2019-03-15"]))  # off the grid
+        y = rng.normal(size=len(dates))
+        y[rng.random(len(dates)) < 0.1] = np.nan
+        parts.append(pd.DataFrame({"unique_id": f"s{k:02d}", "ds": dates, "y": y}))
+    rows = pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=0)
+    rows["unique_id"] = rows["unique_id"].astype("category")
+    expected = []
+    for uid, g in rows.groupby("unique_id", sort=True, observed=True):
+        dates = pd.DatetimeIndex(g["ds"]).sort_values()
+        unique = dates.unique()
+        span = len(pd.date_range(unique[0], unique[-1], freq="MS"))
+        expected.append(
+            {
+                "series": str(uid),
+                "rows": len(g),
+                "first_date": fmt_date(dates[0]),
+                "last_date": fmt_date(dates[-1]),
+                "nan": int((~np.isfinite(g["y"].to_numpy())).sum()),
+                "duplicate_dates": len(dates) - len(unique),
+                "gaps": max(span - len(unique), 0),
+                "too_short": span < 24,
+            }
+        )
+    got = describe(rows, "MS", 24)
+    pd.testing.assert_frame_equal(got, pd.DataFrame(expected), check_dtype=False)
