@@ -27,21 +27,23 @@ def score(
     Returns (by_series frame, aggregate dict {"model": {...}, "naive": {...}, ...},
     per-series baseline forecasts).
     """
-    rows, extra = [], []
-    for uid, hist, actual, fc in zip(ids, histories, actuals, forecasts):
-        h = len(actual)
-        base = {
-            "naive": baselines.naive(hist, h),
-            "seasonal_naive": baselines.seasonal_naive(hist, h, season),
-            "drift": baselines.drift(hist, h),
+    extra = [
+        {
+            "naive": baselines.naive(hist, len(actual)),
+            "seasonal_naive": baselines.seasonal_naive(hist, len(actual), season),
+            "drift": baselines.drift(hist, len(actual)),
         }
-        extra.append(base)
-        row: dict[str, Any] = {"series": uid}
-        for name, f in (("model", fc), *base.items()):
-            for key, value in metrics.evaluate(actual, f, hist, season).items():
-                row[f"{name}_{key}"] = value
-        rows.append(row)
-    by_series = pd.DataFrame(rows)
+        for hist, actual in zip(histories, actuals)
+    ]
+    # one hold-out length for all series
+    y = np.asarray(actuals, dtype=np.float64).reshape(len(extra), -1) if extra else np.empty((0, 0))
+    scales = np.array([metrics.mase_scale(np.asarray(h, dtype=np.float64), season) for h in histories])
+    columns: dict[str, Any] = {"series": list(ids)}
+    for name in ("model", *BASELINES):
+        f = np.asarray(forecasts, dtype=np.float64) if name == "model" else np.array([b[name] for b in extra])
+        for key, values in metrics.evaluate_rows(y, f.reshape(y.shape), scales).items():
+            columns[f"{name}_{key}"] = values
+    by_series = pd.DataFrame(columns)
     agg: dict[str, Any] = {}
     for name in ("model", *BASELINES):
         agg[name] = {key: _nanmean(by_series[f"{name}_{key}"]) for key in metrics.METRICS}

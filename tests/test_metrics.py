@@ -53,3 +53,25 @@ def test_baselines() -> None:
 def test_evaluate_has_every_metric() -> None:
     out = metrics.evaluate(np.array([1.0, 2]), np.array([1.0, 3]), np.array([0.0, 1, 2, 3]), 1)
     assert set(out) == set(metrics.METRICS)
+
+
+def test_evaluate_rows_equals_evaluate_row_by_row() -> None:
+    from forecast.metrics import evaluate, evaluate_rows, mase_scale
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(10, 5, (40, 6))
+    y[0] = 0.0  # MAPE undefined
+    y[1, :3] = 0.0  # partly zero
+    f = y + rng.normal(0, 2, y.shape)
+    f[2] = -y[2]  # sMAPE 200
+    f[3] = y[3]  # exact
+    hists = [rng.normal(10, 5, int(n)) for n in rng.integers(1, 30, 40)]
+    hists[4] = np.ones(20)  # flat: MASE scale 0 -> NaN
+    scales = np.array([mase_scale(h, 4) for h in hists])
+    rows = evaluate_rows(y, f, scales)
+    for i in range(len(y)):
+        expected = evaluate(y[i], f[i], hists[i], 4)
+        for key, value in expected.items():
+            np.testing.assert_allclose(
+                rows[key][i], value, rtol=1e-12, equal_nan=True, err_msg=f"{key} row {i}"
+            )
