@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.windows import SeriesTransform, normalise_inputs
+from forecast.windows import SeriesTransform, TransformRows, normalise_inputs
 
 __all__ = ["roll_forward", "forecast_panel"]
 
@@ -61,19 +61,22 @@ def forecast_panel(
     hold at least ``lookback`` values.
     """
     n = len(histories)
-    z_last = np.empty((n, lookback))
-    for k, (t, y, p0) in enumerate(zip(transforms, histories, first_positions)):
-        tail = np.asarray(y[-lookback:], dtype=np.float64)
-        z_last[k] = t.forward(tail, p0 + len(y) - lookback + np.arange(lookback))
+    rows = TransformRows.stack(transforms)
+    tails = (
+        np.stack([np.asarray(y[-lookback:], dtype=np.float64) for y in histories])
+        if n
+        else np.empty((0, lookback))
+    )
+    ends = np.asarray(first_positions, dtype=np.int64) + np.array([len(y) for y in histories], dtype=np.int64)
+    z_last = rows.forward(tails, ends[:, None] - lookback + np.arange(lookback))
     level_len = transforms[0].level_len if transforms else 0
     members = np.stack([roll_forward(m, z_last, level_len, horizon) for m in models])
     z_future = np.median(members, axis=0)  # (n, horizon)
-    out = np.empty((n, horizon))
-    bands = None if offsets is None else np.empty_like(offsets, dtype=np.float64)
-    for k, (t, y, p0) in enumerate(zip(transforms, histories, first_positions)):
-        future = p0 + len(y) + np.arange(horizon)
-        out[k] = t.inverse(z_future[k], future)
-        if bands is not None and offsets is not None:
-            for b in range(offsets.shape[1]):
-                bands[k, b] = t.inverse(z_future[k] + offsets[k, b], future)
+    future = ends[:, None] + np.arange(horizon)
+    out = rows.inverse(z_future, future)
+    bands = None
+    if offsets is not None:
+        bands = np.stack(
+            [rows.inverse(z_future + offsets[:, b], future) for b in range(offsets.shape[1])], axis=1
+        )
     return out, bands

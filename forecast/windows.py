@@ -10,6 +10,7 @@ the training part only and stored as plain JSON numbers. Windows over ``z`` are
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "make",
     "split_by_time",
     "normalise_inputs",
+    "TransformRows",
 ]
 
 
@@ -93,6 +95,47 @@ class SeriesTransform:
         if t.seasonal is not None and len(t.seasonal) != t.season:
             raise RunError("config.json: 'transform.seasonal' length differs from its season")
         return t
+
+
+@dataclass(frozen=True)
+class TransformRows:
+    """Many series' transforms as arrays: ``forward``/``inverse`` on (n_series, steps) at once."""
+
+    log: np.ndarray  # (n,) bool
+    shift: np.ndarray  # (n,)
+    scale: np.ndarray  # (n,)
+    seasonal: np.ndarray  # (n, season); zeros where a series has none
+
+    @classmethod
+    def stack(cls, transforms: Sequence[SeriesTransform]) -> TransformRows:
+        season = max((t.season for t in transforms), default=1)
+        seasonal = np.zeros((len(transforms), season))
+        for k, t in enumerate(transforms):
+            if t.seasonal is not None:
+                seasonal[k, : t.season] = t.seasonal
+        return cls(
+            np.array([t.log for t in transforms], dtype=bool),
+            np.array([t.shift for t in transforms], dtype=np.float64),
+            np.array([t.scale for t in transforms], dtype=np.float64),
+            seasonal,
+        )
+
+    def _season(self, positions: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(self.seasonal, np.asarray(positions) % self.seasonal.shape[1], axis=1)
+
+    def forward(self, y: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Raw (n, steps) -> model space, each row by its own series' transform."""
+        y = np.asarray(y, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            f = np.where(self.log[:, None], np.log1p(np.where(self.log[:, None], y, 0.0)), y)
+            return (f - self.shift[:, None]) / self.scale[:, None] - self._season(positions)
+
+    def inverse(self, z: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Model space (n, steps) -> raw values."""
+        z = np.asarray(z, dtype=np.float64) + self._season(positions)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = z * self.scale[:, None] + self.shift[:, None]
+            return np.where(self.log[:, None], np.expm1(np.where(self.log[:, None], f, 0.0)), f)
 
 
 def fit_transform(

@@ -140,3 +140,23 @@ def test_seasonal_positions_are_respected() -> None:
     assert t.forward(np.array([20.0]), np.array([1]))[0] == pytest.approx(
         t.forward(np.array([20.0]), np.array([301]))[0]
     )
+
+
+def test_transform_rows_equal_each_series_transform() -> None:
+    from forecast.windows import SeriesTransform, TransformRows
+
+    rng = np.random.default_rng(2)
+    transforms = [
+        SeriesTransform("window", True, 1.5, 0.7, 12, tuple(rng.normal(0, 0.1, 12)), 12),
+        SeriesTransform("window", False, -3.0, 2.0, 12, None, 12),
+        SeriesTransform("standard", False, 10.0, 4.0, 12, tuple(rng.normal(0, 1, 12)), 0),
+        SeriesTransform("window", True, 0.0, 1.0, 12, None, 12),
+    ]
+    y = rng.uniform(1, 500, (4, 9))
+    pos = rng.integers(0, 300, 4)[:, None] + np.arange(9)
+    rows = TransformRows.stack(transforms)
+    z = rows.forward(y, pos)
+    for k, t in enumerate(transforms):
+        np.testing.assert_allclose(z[k], t.forward(y[k], pos[k]), rtol=1e-12)
+        np.testing.assert_allclose(rows.inverse(z, pos)[k], t.inverse(z[k], pos[k]), rtol=1e-12)
+    np.testing.assert_allclose(rows.inverse(z, pos), y, rtol=1e-10)
