@@ -7,6 +7,7 @@ pandas, scikit-learn) are imported inside the commands, so ``forecast --help`` i
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import math
 import os
@@ -38,7 +39,7 @@ from forecast.config import (
     TrainConfig,
     WindowConfig,
 )
-from forecast.errors import ForecastError, Interrupted
+from forecast.errors import ForecastError, Interrupted, UsageError
 
 app = typer.Typer(
     name="forecast",
@@ -63,6 +64,19 @@ JsonOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=_OUT)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
+
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        help="TOML file with option values under [train], [predict], [backtest] or [validate]; "
+        "flags on the command line win.",
+        rich_help_panel=_OUT,
+        show_default=False,
+    ),
+]
+_SECTIONS = ("train", "predict", "backtest", "validate")
 
 
 # options shared by train and validate (and --level by train and predict)
@@ -280,13 +294,18 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
     """Register a command whose errors all map to exit codes here, in one place."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn, eval_str=True)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
+            ctx = kw.pop("ctx_", None)
             debug = bool(kw.get("debug"))
             # idle OpenMP threads sleep instead of spinning: shared cores stay usable
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             as_json = bool(kw.get("as_json"))
             try:
+                if kw.get("config") is not None and ctx is not None:
+                    kw = _with_config_file(ctx, name, kw, sig)
                 with _signals(), warnings.catch_warnings():
                     if not debug:  # numeric chatter from libraries is not for cron logs
                         warnings.simplefilter("ignore")
@@ -305,9 +324,79 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
                 detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json)
 
+        if "config" in sig.parameters:  # the click context tells flags given from defaults
+            ctx_param = inspect.Parameter(
+                "ctx_", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+            )
+            wrapper.__signature__ = sig.replace(parameters=[ctx_param, *sig.parameters.values()])  # type: ignore[attr-defined]
+            wrapper.__annotations__ = {"ctx_": typer.Context, **fn.__annotations__}
         return app.command(name, **kwargs)(wrapper)
 
     return decorate
+
+
+def _with_config_file(
+    ctx: typer.Context, command_name: str, kw: dict[str, Any], sig: inspect.Signature
+) -> dict[str, Any]:
+    """Options from the ``--config`` TOML section of this command, where no flag was given."""
+    import tomllib
+
+    path = Path(kw["config"])
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such config file (--config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(table) - set(_SECTIONS))
+    if unknown:
+        raise UsageError(f"{path}: unknown section(s) {unknown}; use {list(_SECTIONS)}")
+    section = table.get(command_name, {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [{command_name}] must be a table of option = value")
+    params = {}
+    for param in ctx.command.params:
+        if param.name in ("config", "ctx_") or param.param_type_name != "option":
+            continue
+        for opt in (*param.opts, *param.secondary_opts, param.name or ""):
+            params[opt.lstrip("-").replace("_", "-")] = param
+    params["json"] = params.get("json", params.get("as-json"))
+    out = dict(kw)
+    for key, value in section.items():
+        param = params.get(key.replace("_", "-"))
+        if param is None:
+            names = sorted(k for k in params if not k.startswith(("no-", "as-")) and len(k) > 1)
+            raise UsageError(f"{path}: [{command_name}] has no option '{key}'; options are {names}")
+        if ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP"):
+            continue  # given on the command line: it wins
+        if param.multiple and not isinstance(value, list):
+            value = [value]
+        try:
+            out[param.name] = _as_annotated(
+                sig.parameters[param.name].annotation, param.type_cast_value(ctx, value)
+            )
+        except Exception as exc:  # click's BadParameter and friends: the file's fault
+            detail = " ".join(str(getattr(exc, "message", exc)).split())
+            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: {detail}") from None
+    return out
+
+
+def _as_annotated(annotation: Any, value: Any) -> Any:
+    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
+    import enum
+    import typing
+
+    base = annotation
+    while (
+        typing.get_origin(base) in (typing.Annotated, typing.Union, list)
+        or type(base).__name__ == "UnionType"
+    ):
+        base = next(a for a in typing.get_args(base) if a is not type(None))
+    if not isinstance(base, type) or not issubclass(base, (enum.Enum, Path)) or value is None:
+        return value
+    return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)
 
 
 def _fail(message: str, code: int, as_json: bool) -> None:
@@ -412,6 +501,7 @@ def train_cmd(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
@@ -628,6 +718,7 @@ def predict_cmd(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Forecast the steps after the last observation with a trained run.
 
@@ -700,6 +791,7 @@ def validate_cmd(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Check a data file the way train would, without training (the pre-flight for pipelines).
 
@@ -811,6 +903,7 @@ def backtest_cmd(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Rolling-origin evaluation: train before each of --folds origins, forecast the horizon after it, score against what happened.
 

@@ -271,3 +271,45 @@ def test_info_shows_the_model_card(seasonal_csv: Path, tmp_path: Path) -> None:
     assert card["settings"]["model"]["kind"] == "gru" and card["data"]["series"] == 1
     assert "model" in card["holdout"] and card["versions"]["forecast"]
     assert invoke("info", tmp_path / "missing").exit_code == 4
+
+
+def test_config_file_sets_options_and_flags_win(seasonal_csv: Path, tmp_path: Path) -> None:
+    config = tmp_path / "forecast.toml"
+    config.write_text(
+        '[train]\nmodel = "gru"\nhidden-size = 8\nepochs = 3\nlevel = [90]\nrefit = false\nseed = 5\n'
+        "[predict]\nhorizon = 5\n"
+    )
+    out = tmp_path / "run"
+    result = invoke("train", seasonal_csv, "--config", config, "--epochs", 2, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "config.json").read_text())["settings"]
+    assert settings["model"]["kind"] == "gru" and settings["model"]["hidden_size"] == 8
+    assert settings["train"]["epochs"] == 2 and settings["train"]["refit"] is False  # the flag won
+    assert "lo-90" in (out / "holdout.csv").read_text().splitlines()[0]
+    result = invoke("predict", "--run", out, "--config", config, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"] == 5
+    result = invoke("predict", "--run", out, "--config", config, "--horizon", 2, "--json")
+    assert json.loads(result.stdout)["steps"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[train]\nmodle = "gru"\n', "[train] has no option 'modle'; options are ["),
+        ("[train]\nepochs = 0\n", "[train] epochs = 0: 0 is not in the range x>=1"),
+        ('[train]\nmodel = "transformer"\n', "[train] model = 'transformer': 'transformer' is not one of"),
+        ("[train\n", "not valid TOML"),
+        ("[forecast]\nepochs = 3\n", "unknown section(s) ['forecast']"),
+    ],
+)
+def test_bad_config_file_is_a_usage_error(
+    seasonal_csv: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    result = invoke("train", seasonal_csv, "--config", config, "--out", tmp_path / "run")
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "run").exists()
+    missing = invoke("train", seasonal_csv, "--config", tmp_path / "nope.toml")
+    assert missing.exit_code == 2 and "no such config file" in missing.stderr
