@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, data, evaluation, intervals, metrics, output
+from forecast import artifacts, data, distributed, evaluation, intervals, metrics, output
 from forecast.config import RunConfig
+from forecast.errors import UsageError
 from forecast.pipeline import (
     LEVELS,
     _calibrate,
@@ -57,6 +58,8 @@ def backtest(
     """Train and forecast at ``folds`` past origins; score every forecast against what happened."""
     from forecast.predict import forecast_panel
 
+    if distributed.from_env().active:  # each process would train and write its own report
+        raise UsageError("backtest runs as one process; start it without torchrun (only train scales out)")
     ds = data.read(cfg.data)
     probe = _resolve(cfg, ds)
     horizon = probe.window.horizon

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from forecast import __version__
+from forecast import __version__, distributed
 from forecast.artifacts import plain_json
 from forecast.config import (
     Activation,
@@ -302,7 +302,9 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
             debug = bool(kw.get("debug"))
             # idle OpenMP threads sleep instead of spinning: shared cores stay usable
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            as_json = bool(kw.get("as_json"))
+            # under torchrun only rank 0 talks: it also reports the other processes' failures
+            main = distributed.from_env().main
+            as_json = bool(kw.get("as_json")) and main
             try:
                 if kw.get("config") is not None and ctx is not None:
                     kw = _with_config_file(ctx, name, kw, sig)
@@ -315,14 +317,14 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
             except ForecastError as exc:
                 if debug:
                     traceback.print_exc()
-                _fail(str(exc), exc.exit_code, as_json)
+                _fail(str(exc), exc.exit_code, as_json, main)
             except KeyboardInterrupt:
-                _fail("interrupted by SIGINT; nothing was written", 130, as_json)
+                _fail("interrupted by SIGINT; nothing was written", 130, as_json, main)
             except Exception as exc:  # a bug: one line unless --debug
                 if debug:
                     traceback.print_exc()
                 detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json)
+                _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json, main)
 
         if "config" in sig.parameters:  # the click context tells flags given from defaults
             ctx_param = inspect.Parameter(
@@ -399,8 +401,9 @@ def _as_annotated(annotation: Any, value: Any) -> Any:
     return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)
 
 
-def _fail(message: str, code: int, as_json: bool) -> None:
-    Reporter(as_json=False, quiet=False).error(message)
+def _fail(message: str, code: int, as_json: bool, speak: bool = True) -> None:
+    if speak:
+        Reporter(as_json=False, quiet=False).error(message)
     if as_json:
         sys.stdout.write(json.dumps({"ok": False, "exit_code": code, "error": message}) + "\n")
     raise typer.Exit(code)
@@ -510,7 +513,8 @@ def train_cmd(
     from forecast import pipeline
 
     cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
-    rep = Reporter(as_json, quiet)
+    main = distributed.from_env().main  # under torchrun the other processes stay quiet
+    rep = Reporter(as_json and main, quiet or not main)
     with _progress(rep) as on_epoch:
         outcome = pipeline.train(
             cfg,
@@ -975,7 +979,9 @@ def info_cmd(
         f"sha256     {d['sha256']}",
         f"series     {d.get('series', 1)} ({d['rows']} rows), {d['first_date'][:10]} to {d['last_date'][:10]}, "
         f"frequency {d['freq']}, season {d['season']}",
-        f"training   {t['seconds']} s on {t['device']}, best epoch(s) {t.get('best_epochs')}, "
+        f"training   {t['seconds']} s on {t['device']}"
+        + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
+        + f", best epoch(s) {t.get('best_epochs')}, "
         f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
     ]
     for section in ("window", "model", "train"):
@@ -1030,9 +1036,10 @@ def main() -> None:
         message = " ".join(exc.format_message().split())
         if exc.ctx is not None:
             message += f" (see {exc.ctx.command_path} --help)"
-        Reporter(as_json=False, quiet=False).error(message)
-        if "--json" in sys.argv:
-            sys.stdout.write(json.dumps({"ok": False, "exit_code": 2, "error": message}) + "\n")
+        if distributed.from_env().main:  # under torchrun: said once, by rank 0
+            Reporter(as_json=False, quiet=False).error(message)
+            if "--json" in sys.argv:
+                sys.stdout.write(json.dumps({"ok": False, "exit_code": 2, "error": message}) + "\n")
         sys.exit(2)
     except (KeyboardInterrupt, EOFError):
         sys.exit(130)

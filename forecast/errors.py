@@ -9,6 +9,7 @@ __all__ = [
     "RunError",
     "TrainingError",
     "Interrupted",
+    "PeerFailed",
 ]
 
 
@@ -51,3 +52,11 @@ class Interrupted(ForecastError):
         self.exit_code = 128 + signum
         name = signal.Signals(signum).name
         super().__init__(f"interrupted by {name}; nothing was written")
+
+
+class PeerFailed(ForecastError):
+    """Under torchrun: another process failed; this one stops with that process's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)

@@ -19,7 +19,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, artifacts, baselines, data, evaluation, intervals, output, validate, windows
+from forecast import (
+    __version__,
+    artifacts,
+    baselines,
+    data,
+    distributed,
+    evaluation,
+    intervals,
+    output,
+    validate,
+    windows,
+)
 from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
 from forecast.errors import DataError, RunError, UsageError
 
@@ -189,8 +200,11 @@ def _fit_members(
     stage: str,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     epochs: list[int] | None = None,
+    ctx: distributed.Context = distributed.SINGLE,
 ) -> _Fitted:
-    """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...)."""
+    """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...).
+
+    Under torchrun every process fits every member together (DDP, same seeds)."""
     from forecast.models import build_model
     from forecast.train import fit, seed_everything
 
@@ -214,7 +228,9 @@ def _fit_members(
         label = stage if cfg.train.ensemble == 1 else f"{stage} {k + 1}/{cfg.train.ensemble}"
         callback = (lambda info, label=label: on_epoch(label, info)) if on_epoch else None
         n_epochs = epochs[k] if epochs else None
-        result = fit(model, ws, train_idx, val_idx, cfg.train, rng, epochs=n_epochs, on_epoch=callback)
+        result = fit(
+            model, ws, train_idx, val_idx, cfg.train, rng, epochs=n_epochs, on_epoch=callback, ctx=ctx
+        )
         fitted.models.append(model)
         fitted.best_epochs.append(result.best_epoch)
         fitted.epochs_run = max(fitted.epochs_run, result.epochs_run)
@@ -239,26 +255,71 @@ def train(
     the default timestamped directory is new, so it needs no lock.
     With ``if_changed``, an identical newest run (same data SHA-256 and settings) is
     returned as it is, untrained.
+    Under torchrun every process runs this and they train one model together (DDP); rank 0
+    alone checks, locks and writes the run directory and scores the hold-out, and every
+    process returns rank 0's outcome (the others without the hold-out frame).
     """
-    artifacts.check_latest(runs_dir)  # before hours of training, not after
-    if out is not None and (out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()):
-        raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
-    target = out or default_run_dir(runs_dir)
-    lock = (
-        artifacts.exclusive(target, wait, "training into this directory") if out else contextlib.nullcontext()
-    )
-    try:
-        with lock:
+    with distributed.session(cfg.train.device) as ctx:
+        outcome = _train(ctx, cfg, out, runs_dir, on_epoch, wait, if_changed, levels, plot)
+        if not ctx.active:
+            assert outcome is not None
+            return outcome
+        shared = distributed.from_main(dataclasses.replace(outcome, holdout=None) if outcome else None, ctx)
+        assert shared is not None
+        return outcome if outcome is not None else shared
+
+
+def _train(
+    ctx: distributed.Context,
+    cfg: RunConfig,
+    out: Path | None,
+    runs_dir: Path,
+    on_epoch: Callable[[str, EpochInfo], None] | None,
+    wait: float,
+    if_changed: bool,
+    levels: tuple[int, ...],
+    plot: bool,
+) -> TrainOutcome | None:
+    """``train`` in one process of ``ctx``; None on the processes other than rank 0."""
+    target, same = None, None
+    with contextlib.ExitStack() as stack:
+        with distributed.together(ctx):  # rank 0 checks and claims the run; everyone reads the data
+            if ctx.main:
+                artifacts.check_latest(runs_dir)  # before hours of training, not after
+                if out is not None and (
+                    out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()
+                ):
+                    raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
+                target = out or default_run_dir(runs_dir)
+                if out is None:
+                    stack.callback(_drop_if_empty, target)  # the claimed name of a run that did not happen
+                else:
+                    stack.enter_context(artifacts.exclusive(target, wait, "training into this directory"))
             ds = data.read(cfg.data)
             cfg = _resolve(cfg, ds)
-            if if_changed:
+            if ctx.main and if_changed:
                 same = _unchanged(out or runs_dir / "latest", ds, cfg)
-                if same is not None:
-                    return same
-            return _train_locked(cfg, ds, target, runs_dir, on_epoch, levels, plot)
-    finally:
-        if out is None and target.is_dir() and not any(target.iterdir()):
-            target.rmdir()  # the claimed name of a run that did not happen
+        sha256, skip = distributed.from_main((ds.sha256, same is not None), ctx)
+        with distributed.together(ctx):
+            if ds.sha256 != sha256:
+                raise DataError(
+                    f"{ds.path}: differs from rank 0's copy (SHA-256 {ds.sha256[:12]}... vs "
+                    f"{sha256[:12]}...); every machine needs the same data file"
+                )
+        if skip:  # rank 0 found an identical newest run: nobody trains
+            return same
+        fitted = _fit_and_score(ctx, cfg, ds, on_epoch, levels)
+        if fitted is None:
+            with distributed.together(ctx):  # rank 0 writes the run; wait to hear how it went
+                return None
+        with distributed.together(ctx):
+            assert target is not None
+            return _save(cfg, ds, fitted, target, runs_dir, plot)
+
+
+def _drop_if_empty(target: Path) -> None:
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
 
 
 def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
@@ -289,18 +350,31 @@ def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome |
     )
 
 
-def _train_locked(
+@dataclass
+class _Trained:
+    """Rank 0's models, hold-out scores and calibration errors, ready for ``_save``."""
+
+    fit1: _Fitted  # the hold-out-phase models (scored)
+    final: _Fitted  # the refit models (``fit1`` itself without a refit)
+    trained: np.ndarray  # the series the model trained on
+    fitted_rows: np.ndarray  # rows per series the saved models have seen
+    cal_errors: tuple[np.ndarray, np.ndarray]
+    scores: dict[str, Any]
+    holdout: pd.DataFrame | None
+    by_series: pd.DataFrame | None
+    warnings: list[str]
+    device: str
+    processes: int
+
+
+def _fit_and_score(
+    ctx: distributed.Context,
     cfg: RunConfig,
     ds: data.Dataset,
-    target: Path,
-    runs_dir: Path,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     levels: tuple[int, ...],
-    plot: bool,
-) -> TrainOutcome:
-    import torch
-
-    from forecast.predict import forecast_panel
+) -> _Trained | None:
+    """Train before the hold-out, score it (rank 0), refit on everything; None off rank 0."""
     from forecast.train import resolve_device
 
     w = cfg.window
@@ -320,9 +394,59 @@ def _train_locked(
     trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
     cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
     fit1 = _fit_members(
-        cfg, cut, [positions[k][: len(cut[i])] for i, k in enumerate(trained)], "train", on_epoch
+        cfg, cut, [positions[k][: len(cut[i])] for i, k in enumerate(trained)], "train", on_epoch, ctx=ctx
     )
     warnings += fit1.warnings
+    scored = None
+    with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
+        if ctx.main:
+            scored = _score_holdout(cfg, ds, fit1, trained, cut, series, positions, levels)
+    final, fitted_rows = fit1, lengths - w.test_size
+    if w.test_size and cfg.train.refit:
+        final = _fit_members(
+            cfg,
+            [series[k] for k in trained],
+            [positions[k] for k in trained],
+            "refit",
+            on_epoch,
+            fit1.best_epochs,
+            ctx=ctx,
+        )
+        warnings += [m for m in final.warnings if m not in warnings]
+        fitted_rows = lengths
+    if scored is None:
+        return None
+    cal_errors, scores, holdout, by_series = scored
+    return _Trained(
+        fit1,
+        final,
+        trained,
+        fitted_rows,
+        cal_errors,
+        scores,
+        holdout,
+        by_series,
+        warnings,
+        str(device),
+        ctx.world,
+    )
+
+
+def _score_holdout(
+    cfg: RunConfig,
+    ds: data.Dataset,
+    fit1: _Fitted,
+    trained: np.ndarray,
+    cut: list[np.ndarray],
+    series: list[np.ndarray],
+    positions: list[np.ndarray],
+    levels: tuple[int, ...],
+) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]:
+    """Calibration errors for predict, hold-out scores, the hold-out frame and per-series scores."""
+    from forecast.predict import forecast_panel
+
+    w = cfg.window
+    assert w.lookback and w.season and w.test_size is not None
     hold_errors, cal_errors = _calibrate(
         cfg, fit1, cut, [series[k] for k in trained], [positions[k] for k in trained]
     )
@@ -351,18 +475,19 @@ def _train_locked(
         for b, col in enumerate(intervals.level_columns(levels)):
             holdout.insert(4 + b, col, bands[:, b].ravel() if bands is not None else np.nan)
         scores["holdout_coverage"] = _coverage(holdout, levels)
-    final, fitted_rows = fit1, lengths - w.test_size
-    if w.test_size and cfg.train.refit:
-        final = _fit_members(
-            cfg,
-            [series[k] for k in trained],
-            [positions[k] for k in trained],
-            "refit",
-            on_epoch,
-            fit1.best_epochs,
-        )
-        warnings += [m for m in final.warnings if m not in warnings]
-        fitted_rows = lengths
+    return cal_errors, scores, holdout, by_series
+
+
+def _save(
+    cfg: RunConfig, ds: data.Dataset, t: _Trained, target: Path, runs_dir: Path, plot: bool
+) -> TrainOutcome:
+    """Write the run directory (staged, then swapped in) and point ``latest`` at it."""
+    import torch
+
+    w = cfg.window
+    assert w.season and w.horizon
+    fit1, final, trained, fitted_rows = t.fit1, t.final, t.trained, t.fitted_rows
+    cal_errors, scores, holdout, by_series = t.cal_errors, t.scores, t.holdout, t.by_series
     transforms = _all_transforms(final.transforms, trained, len(ds.ids))
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
     methods[trained] = MODEL
@@ -391,7 +516,8 @@ def _train_locked(
             "trained_until": pd.Timestamp(until.max()).isoformat(),
         },
         "training": {
-            "device": str(device),
+            "device": t.device,
+            "processes": t.processes,  # > 1: trained with torchrun (DistributedDataParallel)
             "ensemble": cfg.train.ensemble,
             "best_epochs": fit1.best_epochs,
             "epochs_run": fit1.epochs_run,
@@ -442,7 +568,7 @@ def _train_locked(
         best_epoch=int(np.median(fit1.best_epochs)),
         epochs_run=fit1.epochs_run,
         seconds=meta["training"]["seconds"],
-        warnings=warnings,
+        warnings=t.warnings,
     )
 
 

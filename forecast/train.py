@@ -2,6 +2,9 @@
 
 Adam, MAE or MSE loss in model space, gradient-norm clipping, early stopping on the
 validation loss with the best weights restored. Progress leaves only through ``on_epoch``.
+Under torchrun (``ctx``) the model is wrapped in DistributedDataParallel, each process takes
+its shard of every batch, and the losses are summed over processes so that all of them make
+the same early-stopping decision.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from forecast import distributed
 from forecast.config import Device, Loss, TrainConfig
 from forecast.errors import TrainingError, UsageError
 from forecast.windows import WindowSet
@@ -68,15 +72,17 @@ def resolve_device(device: Device) -> torch.device:
     return torch.device("cpu")
 
 
-def choose_threads(batch_size: int) -> int:
+def choose_threads(batch_size: int, processes: int = 1) -> int:
     """CPU threads for torch: 1 for small batches, where a second thread costs more in
     synchronisation than it gains (and collapses when another process shares the cores),
-    else up to 4. Depends only on the settings and the core count, so runs stay
+    else up to 4, and at most this process's share of the cores when ``processes`` run on
+    the machine (torchrun). Depends only on the settings and the core count, so runs stay
     reproducible; FORECAST_THREADS overrides it."""
     override = os.environ.get("FORECAST_THREADS", "")
     if override.isdigit() and int(override) > 0:
         return int(override)
-    return 1 if batch_size < 512 else max(1, min(os.cpu_count() or 1, 4))
+    cores = max(1, (os.cpu_count() or 1) // max(processes, 1))
+    return 1 if batch_size < 512 else max(1, min(cores, 4))
 
 
 def auto_batch_size(n_windows: int) -> int:
@@ -100,19 +106,32 @@ def fit(
     rng: np.random.Generator,
     epochs: int | None = None,
     on_epoch: Callable[[EpochInfo], None] | None = None,
+    ctx: distributed.Context = distributed.SINGLE,
 ) -> TrainResult:
     """Train ``model`` in place on windows ``train_idx``; early-stop on ``val_idx`` if any.
 
     ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count).
+    Under torchrun (``ctx``), every process calls this with the same arguments and seed:
+    they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
+    sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
     """
     if len(train_idx) == 0:
         raise TrainingError("no training windows: the series is too short for lookback + horizon")
     total = epochs or cfg.epochs
     per_epoch = min(len(train_idx), cfg.windows_per_epoch)
-    batch_size = cfg.batch_size or auto_batch_size(per_epoch)
-    device = resolve_device(cfg.device)
-    torch.set_num_threads(choose_threads(batch_size))
+    if per_epoch < ctx.world:
+        raise TrainingError(
+            f"{per_epoch} training windows per epoch cannot be shared by {ctx.world} processes; "
+            "run fewer processes (--nproc-per-node) or train as one process"
+        )
+    batch_size = cfg.batch_size or auto_batch_size(per_epoch)  # the global batch
+    step = distributed.local_batch(batch_size, ctx)  # this process's part of it
+    device = distributed.device_for(resolve_device(cfg.device), ctx)
+    torch.set_num_threads(choose_threads(step, ctx.local_world))
     model.to(device)
+    net = distributed.wrap(model, device, ctx)  # shares model's parameters
+    if ctx.active:  # same weights everywhere (DDP broadcast), but each rank its own dropout masks
+        torch.manual_seed(torch.initial_seed() + ctx.rank)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
     if len(val_idx) > _MAX_VAL_WINDOWS:
@@ -123,26 +142,29 @@ def fit(
     start = time.perf_counter()
     stopped_early = False
     for epoch in range(1, total + 1):
-        model.train()
-        order = rng.permutation(train_idx)[:per_epoch]  # a fresh sample each epoch
-        running, seen = 0.0, 0
-        for lo in range(0, len(order), batch_size):
-            x, y = _tensors(train, order[lo : lo + batch_size], device)
+        net.train()
+        # a fresh sample each epoch, the same on every process; each takes its shard
+        order = distributed.shard(rng.permutation(train_idx)[:per_epoch], ctx)
+        running, seen, bad = 0.0, 0, 0.0
+        for lo in range(0, len(order), step):
+            x, y = _tensors(train, order[lo : lo + step], device)
             optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            loss = loss_fn(net(x), y)
             if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"training diverged: loss became {loss.item()} in epoch {epoch}; "
-                    "lower --lr, keep --clip-grad on, or try --scaler window"
-                )
+                if not ctx.active:
+                    raise _diverged(loss.item(), epoch)
+                bad = 1.0  # the other processes wait in backward for this one: stop together below
             loss.backward()
             if cfg.clip_grad:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
             optimiser.step()
             running += loss.item() * len(x)
             seen += len(x)
+        running, seen, bad = distributed.all_sum([running, seen, bad], ctx)
+        if bad:
+            raise _diverged(math.nan, epoch)
         train_loss = running / seen
-        val_loss = _evaluate(model, loss_fn, train, val, device) if val is not None else None
+        val_loss = _evaluate(model, loss_fn, train, val, device, ctx) if val is not None else None
         score = val_loss if val_loss is not None else train_loss
         if score < best_loss:
             best_loss, best_epoch = score, epoch
@@ -162,22 +184,37 @@ def fit(
     return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
 
 
+def _diverged(value: float, epoch: int) -> TrainingError:
+    return TrainingError(
+        f"training diverged: loss became {value} in epoch {epoch}; "
+        "lower --lr, keep --clip-grad on, or try --scaler window"
+    )
+
+
 def _tensors(ws: WindowSet, idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     x, y = ws.batch(idx)
     return torch.from_numpy(x).unsqueeze(-1).to(device), torch.from_numpy(y).to(device)
 
 
 def _evaluate(
-    model: nn.Module, loss_fn: nn.Module, ws: WindowSet, idx: np.ndarray, device: torch.device
+    model: nn.Module,
+    loss_fn: nn.Module,
+    ws: WindowSet,
+    idx: np.ndarray,
+    device: torch.device,
+    ctx: distributed.Context = distributed.SINGLE,
 ) -> float:
-    """Mean loss over the windows ``idx``, in batches (weighted by batch size)."""
+    """Mean loss over the windows ``idx``, in batches (weighted by batch size); under
+    torchrun each process scores ``idx[rank::world]`` and the sums are shared."""
     model.eval()
+    mine = idx[ctx.rank :: ctx.world]
     total = 0.0
     with torch.no_grad():
-        for lo in range(0, len(idx), _EVAL_BATCH):
-            x, y = _tensors(ws, idx[lo : lo + _EVAL_BATCH], device)
+        for lo in range(0, len(mine), _EVAL_BATCH):
+            x, y = _tensors(ws, mine[lo : lo + _EVAL_BATCH], device)
             total += float(loss_fn(model(x), y).item()) * len(x)
-    value = total / len(idx)
+    total, count = distributed.all_sum([total, len(mine)], ctx)
+    value = total / count
     if not math.isfinite(value):
         raise TrainingError("validation loss is not finite; lower --lr or check the data scale")
     return value
