@@ -728,10 +728,10 @@ def predict_cmd(
 
     Writes CSV date,forecast (panels: series,date,forecast,method) atomically and shows it as a table.
     """
-    from forecast import pipeline
+    from forecast import forecasting
 
     rep = Reporter(as_json, quiet)
-    outcome = pipeline.predict(
+    outcome = forecasting.predict(
         run, horizon=horizon, data_path=data, out=out, only=series, wait=wait, levels=_levels(level)
     )
     for message in outcome.warnings:
@@ -801,7 +801,7 @@ def validate_cmd(
 
     Reports per series: rows, first and last date, the frequency, NaN cells, duplicate dates, gaps, and whether it is too short for lookback + horizon (such series get the seasonal-naive fallback). Exits 0 when train would accept the data, 3 otherwise, with the same message train would give.
     """
-    from forecast import pipeline
+    from forecast import inspection
 
     cfg = RunConfig(
         data=DataConfig(
@@ -819,7 +819,7 @@ def validate_cmd(
         ),
     )
     rep = Reporter(as_json, quiet)
-    report = pipeline.check(cfg)
+    report = inspection.check(cfg)
     table = report.series
     rep.result(_frame_table(table, rep.terminal, f"{data}: {len(table)} series, frequency {report.freq}"))
     summary = {
@@ -952,10 +952,10 @@ def plot_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Draw a run: recent history, hold-out actuals and forecast, and the latest forecast.csv with shaded intervals; one panel per series (a grid of up to 12)."""
-    from forecast import pipeline
+    from forecast import inspection
 
     rep = Reporter(as_json, quiet)
-    path = pipeline.plot_run(run, out=out, only=series, data_path=data)
+    path = inspection.plot_run(run, out=out, only=series, data_path=data)
     rep.info(f"picture written to {path}")
     rep.emit_json({"ok": True, "path": path})
 
@@ -968,10 +968,10 @@ def info_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Print a run's model card: data and its hash, series, frequency, every setting, training time and epochs, hold-out metrics against the baselines, interval coverage, versions."""
-    from forecast import pipeline
+    from forecast import inspection
 
     rep = Reporter(as_json, quiet)
-    card = pipeline.info(run)
+    card = inspection.info(run)
     d, t, h = card["data"], card["training"], card["holdout"]
     lines = [
         f"run        {card['run_dir']} (created {card['created_utc']})",

@@ -15,7 +15,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from forecast import distributed, pipeline
+from forecast import distributed, forecasting
 from forecast.cli import app
 from forecast.config import Device, ModelConfig, ModelKind, TrainConfig
 from forecast.distributed import Context
@@ -211,8 +211,8 @@ def test_torchrun_train_writes_one_run_that_matches_one_process(tmp_path: Path) 
     assert json.loads((run / "config.json").read_text())["training"]["processes"] == 2
     card = CliRunner().invoke(app, ["info", str(run)])
     assert card.exit_code == 0 and "on cpu x 2 processes" in card.output, card.output
-    loaded = pipeline.load_run(run)
-    forecast = pipeline.predict(run).frame
+    loaded = forecasting.load_run(run)
+    forecast = forecasting.predict(run).frame
     assert len(forecast) == 12 * loaded.config.window.horizon and np.isfinite(forecast["forecast"]).all()
 
     single = CliRunner().invoke(

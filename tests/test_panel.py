@@ -183,7 +183,7 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
 
 
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
-    from forecast.pipeline import load_run
+    from forecast.forecasting import load_run
     from forecast.predict import forecast_panel
 
     path = tmp_path / "p.csv"
@@ -255,12 +255,12 @@ def test_parquet_input_trains_and_predicts_like_csv(panel_run: tuple[Path, Path]
 def test_predict_streams_in_chunks_with_the_same_output(
     panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast import pipeline
+    from forecast import forecasting
 
     _, out = panel_run
     whole = invoke("predict", "--run", out, "--out", tmp_path / "whole.csv")
-    monkeypatch.setattr(pipeline, "PREDICT_CHUNK", 7)  # 30 series: five chunks, the last partial
-    monkeypatch.setattr(pipeline, "PREVIEW_ROWS", 20)
+    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 7)  # 30 series: five chunks, the last partial
+    monkeypatch.setattr(forecasting, "PREVIEW_ROWS", 20)
     chunked = invoke("predict", "--run", out, "--out", tmp_path / "chunked.csv", "--json")
     assert whole.exit_code == 0 and chunked.exit_code == 0, chunked.output
     a, b = pd.read_csv(tmp_path / "whole.csv"), pd.read_csv(tmp_path / "chunked.csv")
@@ -274,7 +274,7 @@ def test_predict_streams_in_chunks_with_the_same_output(
 def test_non_finite_forecast_writes_nothing(
     panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast import pipeline
+    from forecast import forecasting
 
     _, out = panel_run
     import forecast.predict as fp  # predict imports it when it runs: patch it at the source
@@ -290,7 +290,7 @@ def test_non_finite_forecast_writes_nothing(
         return values, bands
 
     monkeypatch.setattr(fp, "forecast_panel", broken)
-    monkeypatch.setattr(pipeline, "PREDICT_CHUNK", 7)
+    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 7)
     result = invoke("predict", "--run", out, "--out", tmp_path / "f.csv")
     assert result.exit_code == 4 and "non-finite" in result.stderr
     left = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")]

@@ -76,7 +76,7 @@ def test_signal_stops_at_once_and_writes_nothing(
 
 
 def test_sigkill_never_damages_the_previous_run(seasonal_csv: Path, tmp_path: Path) -> None:
-    from forecast.pipeline import load_run
+    from forecast.forecasting import load_run
 
     runs = tmp_path / "runs"
     good = runs / "good"

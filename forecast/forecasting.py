@@ -1,0 +1,247 @@
+"""Forecast with a saved run: ``load_run`` checks and rebuilds it, ``predict`` streams forecasts.
+
+``predict`` works in chunks of ``PREDICT_CHUNK`` series (forecast, write, forget), so memory
+stays flat for any panel; only the first ``PREVIEW_ROWS`` rows come back for the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast import artifacts, baselines, data, intervals, output, validate, windows
+from forecast.config import RunConfig
+from forecast.errors import DataError, RunError
+from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_text
+
+__all__ = ["LoadedRun", "PredictOutcome", "load_run", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
+
+PREDICT_CHUNK = 8192  # series forecast and written at a time: memory stays flat for any panel
+PREVIEW_ROWS = 10_000  # forecast rows kept in memory for the terminal table and --json
+
+
+@dataclass
+class LoadedRun:
+    """A validated run directory with its models ready to forecast."""
+
+    path: Path
+    config: RunConfig
+    meta: dict[str, Any]
+    ids: list[str]
+    methods: list[str]
+    transforms: list[windows.SeriesTransform]
+    models: list[Any]  # forecast.models.Forecaster, one per ensemble member
+    errors: np.ndarray  # calibration errors (n, horizon) in model space
+    error_series: np.ndarray  # the series index of each row of ``errors``
+
+
+@dataclass
+class PredictOutcome:
+    """Where the forecast was written, its size, and its first rows (``PREVIEW_ROWS`` at most)."""
+
+    frame: pd.DataFrame  # the first rows only: the file holds them all
+    rows: int
+    series: int
+    steps: int
+    path: Path
+    run_dir: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_run(run: Path) -> LoadedRun:
+    """Validate a run directory and rebuild its models from config.json + safetensors."""
+    from forecast.models import build_model
+
+    path = artifacts.resolve_run(run)
+    meta = artifacts.read_config(path)
+    cfg = RunConfig.from_dict(meta["settings"])
+    _check_data_meta(meta["data"], path)
+    w = cfg.window
+    if not (w.lookback and w.horizon and w.season):
+        raise RunError(f"{path / artifacts.CONFIG}: lookback, horizon and season must be set")
+    series = artifacts.read_series(path, meta.get("series_sha256"))
+    ids, methods = series["ids"], series["method"]
+    transforms = windows.transforms_from_dict(series["transform"], len(ids))
+    weights = meta["weights"]
+    if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
+        raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
+    state = artifacts.load_weights(path / artifacts.WEIGHTS, weights["sha256"])
+    errors = state.pop("calibration.errors", None)
+    error_series = state.pop("calibration.series", None)
+    if errors is None or error_series is None or errors.ndim != 2 or len(errors) != len(error_series):
+        raise RunError(
+            f"{path / artifacts.WEIGHTS}: calibration errors are missing or malformed; train again"
+        )
+    models = []
+    for k in range(cfg.train.ensemble):
+        model = build_model(cfg.model)
+        member = {name[len(f"{k}.") :]: v for name, v in state.items() if name.startswith(f"{k}.")}
+        try:
+            model.load_state_dict(member, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise RunError(f"{path}: weights do not fit the model in config.json ({first})") from None
+        models.append(model.eval())
+    return LoadedRun(
+        path,
+        cfg,
+        meta,
+        ids,
+        methods,
+        transforms,
+        models,
+        errors.numpy(),
+        error_series.numpy().astype(np.int64),
+    )
+
+
+def _check_data_meta(section: dict[str, Any], path: Path) -> None:
+    for key in ("path", "date_col", "value_col", "freq", "anchor", "trained_until"):
+        if not isinstance(section.get(key), str):
+            raise RunError(f"{path / artifacts.CONFIG}: data.{key} is missing or not text")
+    for key in ("anchor", "trained_until"):
+        try:
+            pd.Timestamp(section[key])
+        except ValueError:
+            raise RunError(f"{path / artifacts.CONFIG}: data.{key} is not a date") from None
+
+
+def predict(
+    run: Path,
+    horizon: int | None = None,
+    data_path: str | None = None,
+    out: Path | None = None,
+    only: list[str] | None = None,
+    wait: float = 60.0,
+    levels: tuple[int, ...] = LEVELS,
+) -> PredictOutcome:
+    """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``)."""
+    from forecast.predict import forecast_panel
+
+    loaded = load_run(run)
+    meta, cfg = loaded.meta, loaded.config
+    w = cfg.window
+    assert w.lookback and w.horizon and w.season
+    horizon = horizon or w.horizon
+    source = data_path or meta["data"]["path"]
+    # the run's columns and frequency: a file that differs fails with what differs
+    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
+    _check_compatible(ds, meta, loaded.ids)
+    known = {uid: k for k, uid in enumerate(loaded.ids)}
+    wanted = [str(u) for u in ds.ids]
+    if only:
+        present, chosen = set(wanted), set(only)
+        missing = [s for s in only if s not in present]
+        if missing:
+            raise DataError(
+                f"{source}: no series {missing} (--series); it has {len(wanted)} series, e.g. {wanted[:5]}"
+            )
+        wanted = [u for u in wanted if u in chosen]
+    shift = int(
+        validate.grid_positions(pd.DatetimeIndex([ds.anchor]), pd.Timestamp(meta["data"]["anchor"]), ds.freq)[
+            0
+        ]
+    )
+    if shift == validate.OFF_GRID:
+        raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
+    rows = {str(u): k for k, u in enumerate(ds.ids)}
+    index = np.array([rows[u] for u in wanted], dtype=np.int64)
+    values = ds.values
+    lengths = np.diff(ds.indptr)[index]
+    use_model = np.array([loaded.methods[known[u]] == MODEL for u in wanted], dtype=bool) & (
+        lengths >= w.lookback
+    )
+    if not ds.panel and not use_model[0]:
+        raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
+    firsts = ds.positions[ds.indptr[index]] + shift
+    last_pos = ds.positions[ds.indptr[index + 1] - 1]
+    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    columns = intervals.level_columns(levels)
+    target = Path(out or loaded.path / "forecast.csv")
+    preview: list[pd.DataFrame] = []
+    kept = 0
+    with artifacts.exclusive(target, wait, "writing this forecast file"), output.CsvWriter(target) as sink:
+        for lo in range(0, len(wanted), PREDICT_CHUNK):  # bounded memory: forecast, write, forget
+            part = np.arange(lo, min(lo + PREDICT_CHUNK, len(wanted)))
+            histories = [values[ds.indptr[index[i]] : ds.indptr[index[i] + 1]] for i in part]
+            point = np.empty((len(part), horizon))
+            bands = np.full((len(part), len(columns), horizon), np.nan)
+            mk = np.flatnonzero(use_model[part])
+            if len(mk):
+                trained = [known[wanted[part[j]]] for j in mk]
+                offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon)
+                point[mk], bands[mk] = forecast_panel(
+                    loaded.models,
+                    [loaded.transforms[k] for k in trained],
+                    [histories[j] for j in mk],
+                    [int(firsts[part[j]]) for j in mk],
+                    w.lookback,
+                    horizon,
+                    offsets,
+                )
+            for j in np.flatnonzero(~use_model[part]):
+                point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)
+            if not np.isfinite(point).all():
+                raise RunError(
+                    f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
+                )
+            frame = _forecast_frame([wanted[i] for i in part], last_pos[part], grid, point, use_model[part])
+            for b, col in enumerate(columns):
+                frame.insert(3 + b, col, bands[:, b].ravel())
+            if not ds.panel:
+                frame = frame.drop(columns=["series", "method"])
+            sink.write(frame)
+            if kept < PREVIEW_ROWS:
+                preview.append(frame.head(PREVIEW_ROWS - kept))
+                kept += len(preview[-1])
+    warnings = list(ds.warnings)
+    fallback = int((~use_model).sum())
+    if fallback and ds.panel:
+        warnings.append(
+            f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
+        )
+    return PredictOutcome(
+        frame=pd.concat(preview, ignore_index=True),
+        rows=sink.rows,
+        series=len(wanted),
+        steps=horizon,
+        path=target,
+        run_dir=loaded.path,
+        warnings=warnings,
+    )
+
+
+def _forecast_frame(
+    wanted: list[str], last_pos: np.ndarray, grid: pd.DatetimeIndex, values: np.ndarray, use_model: np.ndarray
+) -> pd.DataFrame:
+    """Rows series,date,forecast,method with future dates taken from one shared grid."""
+    horizon = values.shape[1]
+    future = (last_pos[:, None] + np.arange(1, horizon + 1)).ravel()
+    return pd.DataFrame(
+        {
+            "series": np.repeat(np.array(wanted, dtype=object), horizon),
+            "date": _date_text(grid[future]),
+            "forecast": values.ravel(),
+            "method": np.repeat(np.where(use_model, MODEL, FALLBACK), horizon),
+        }
+    )
+
+
+def _check_compatible(ds: data.Dataset, meta: dict[str, Any], ids: list[str]) -> None:
+    unknown = sorted(set(map(str, ds.ids)) - set(ids))
+    if unknown:
+        raise DataError(
+            f"{ds.path}: {len(unknown)} series the run was not trained on, e.g. {unknown[:5]}; "
+            "predict with the series of the training data (or retrain)"
+        )
+    trained_last = pd.Timestamp(meta["data"]["trained_until"])
+    if ds.dates.max() < trained_last:
+        raise DataError(
+            f"{ds.path}: ends {validate.fmt_date(ds.dates.max())}, before the model's training data ends "
+            f"({validate.fmt_date(trained_last)}); predict from data at least as recent"
+        )

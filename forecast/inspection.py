@@ -1,0 +1,112 @@
+"""Look at data and runs without training: ``check`` (validate), ``info`` and ``plot_run``.
+
+None of these import torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast import artifacts, data, validate
+from forecast.config import RunConfig, Strategy
+from forecast.errors import DataError, RunError
+from forecast.pipeline import _resolve, default_horizon, default_lookback, recent_history
+
+__all__ = ["Validation", "check", "info", "plot_run"]
+
+
+def plot_run(
+    run: Path, out: Path | None = None, only: list[str] | None = None, data_path: str | None = None
+) -> Path:
+    """Picture of a run: recent history, hold-out actuals and forecast, and forecast.csv if any."""
+    from forecast.plot import plot_series
+
+    path = artifacts.resolve_run(run)
+    meta = artifacts.read_config(path)
+    cfg = RunConfig.from_dict(meta["settings"])
+    w = cfg.window
+    assert w.season and w.horizon
+    source = data_path or meta["data"]["path"]
+    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
+    if only:
+        missing = sorted(set(only) - set(map(str, ds.ids)))
+        if missing:
+            raise DataError(f"{source}: no series {missing} (--series)")
+    frames = {}
+    for name in ("holdout", "forecast"):
+        f = path / f"{name}.csv"
+        frames[name] = pd.read_csv(f, dtype={"series": str}) if f.is_file() else None
+    if frames["holdout"] is None and frames["forecast"] is None:
+        raise RunError(
+            f"{path}: has neither holdout.csv nor forecast.csv to draw; run forecast predict first"
+        )
+    title = f"{cfg.model.kind.value.upper()} run {path.name}"
+    target = out or path / "forecast.png"
+    history = recent_history(ds, w.season, w.horizon, only)
+    return plot_series(history, target, title, holdout=frames["holdout"], future=frames["forecast"])
+
+
+@dataclass
+class Validation:
+    """What ``forecast validate`` reports: per-series facts and the first blocking problem."""
+
+    path: str
+    freq: str
+    need: int  # lookback + horizon: shorter series are not trained on (seasonal-naive fallback)
+    series: pd.DataFrame
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check(cfg: RunConfig) -> Validation:
+    """Run the loader's checks without training; facts per series even when one fails."""
+    rows = data.read_rows(cfg.data)
+    frame = rows.frame
+    freq = cfg.data.freq
+    if freq is None:
+        sizes = frame.groupby("unique_id", sort=False).size()
+        longest = frame.loc[frame["unique_id"] == sizes.idxmax(), "ds"]
+        freq = validate.infer_freq(pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path)
+    w = cfg.window
+    season = w.season or validate.season_length(freq)
+    horizon = w.horizon or default_horizon(season)
+    lookback = w.lookback or default_lookback(season, horizon)
+    out_len = horizon if w.strategy is Strategy.many_to_many else 1
+    need = lookback + out_len
+    error = None
+    try:
+        _resolve(cfg, data.read(cfg.data))  # exactly what train runs
+    except DataError as exc:
+        error = str(exc)
+    return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)
+
+
+def info(run: Path) -> dict[str, Any]:
+    """The model card of a run: data, settings, training, hold-out scores, versions."""
+    import json
+
+    path = artifacts.resolve_run(run)
+    meta = artifacts.read_config(path)
+    RunConfig.from_dict(meta["settings"])  # validated like predict would
+    metrics_path = path / "metrics.json"
+    try:
+        scores = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{metrics_path}: unreadable ({exc})") from None
+    return {
+        "run_dir": str(path),
+        "created_utc": meta.get("created_utc"),
+        "data": meta["data"],
+        "settings": meta["settings"],
+        "training": meta["training"],
+        "holdout": scores,
+        "versions": meta.get("versions", {}),
+    }
