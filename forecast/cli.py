@@ -1,7 +1,8 @@
 """The command line: options -> one config -> pipeline call -> rendered result.
 
-The only module that prints, uses rich or picks exit codes. Heavy libraries (torch,
-pandas, scikit-learn) are imported inside the commands, so ``forecast --help`` is fast.
+With ``options.py`` (declarations, --config files) and ``render.py`` (Reporter, tables) it
+is the CLI layer: the only code that prints, uses rich or picks exit codes. Heavy libraries
+(torch, pandas, scikit-learn) are imported inside the commands, so ``--help`` is fast.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import math
 import os
 import signal
 import sys
@@ -23,7 +23,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from forecast import __version__, distributed
-from forecast.artifacts import plain_json
 from forecast.config import (
     Activation,
     DataConfig,
@@ -39,7 +38,51 @@ from forecast.config import (
     TrainConfig,
     WindowConfig,
 )
-from forecast.errors import ForecastError, Interrupted, UsageError
+from forecast.errors import ForecastError, Interrupted
+from forecast.options import (
+    EXIT_CODES,
+    OUT,
+    TRAIN,
+    WIN,
+    BatchSizeOpt,
+    ClipGradOpt,
+    ConfigOpt,
+    DateColOpt,
+    DebugOpt,
+    DeseasonOpt,
+    DeviceOpt,
+    DropoutOpt,
+    EnsembleOpt,
+    EpochsOpt,
+    FillOpt,
+    FreqOpt,
+    HiddenSizeOpt,
+    HorizonOpt,
+    IdColOpt,
+    JsonOpt,
+    LayersOpt,
+    LevelOpt,
+    LookbackOpt,
+    LossOpt,
+    LrOpt,
+    ModelOpt,
+    PatienceOpt,
+    QuietOpt,
+    RefitOpt,
+    RnnActivationOpt,
+    ScalerOpt,
+    SeasonOpt,
+    SeedOpt,
+    StrategyOpt,
+    TestSizeOpt,
+    ThousandsOpt,
+    ValSizeOpt,
+    ValueColOpt,
+    WideOpt,
+    WindowsPerEpochOpt,
+    apply_config_file,
+)
+from forecast.render import Reporter, forecast_table, frame_table, metrics_table, num, progress
 
 app = typer.Typer(
     name="forecast",
@@ -50,224 +93,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
-4 run directory missing/incomplete/incompatible, 5 training failed, 130/143 interrupted."""
-
-_DATA, _WIN, _MODEL, _TRAIN, _OUT = "Data", "Windows", "Model", "Training", "Output"
-
-JsonOpt = Annotated[
-    bool,
-    typer.Option(
-        "--json", help="Print one JSON object on stdout; human output goes to stderr.", rich_help_panel=_OUT
-    ),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=_OUT)]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=_OUT)]
-
-
-ConfigOpt = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--config",
-        help="TOML file with option values under [train], [predict], [backtest] or [validate]; "
-        "flags on the command line win.",
-        rich_help_panel=_OUT,
-        show_default=False,
-    ),
-]
-_SECTIONS = ("train", "predict", "backtest", "validate")
-
-
-# options shared by train and validate (and --level by train and predict)
-LevelOpt = Annotated[
-    Optional[list[int]],
-    typer.Option(
-        "--level",
-        min=1,
-        max=99,
-        help="Prediction interval level in % (repeatable; default 80 and 95).",
-        rich_help_panel=_OUT,
-    ),
-]
-DateColOpt = Annotated[
-    Optional[str],
-    typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=_DATA),
-]
-ValueColOpt = Annotated[
-    Optional[str],
-    typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=_DATA),
-]
-FreqOpt = Annotated[
-    Optional[str],
-    typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=_DATA),
-]
-FillOpt = Annotated[
-    Fill,
-    typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=_DATA),
-]
-ThousandsOpt = Annotated[
-    Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=_DATA)
-]
-IdColOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        help="Series id column: long format, one global model for all series.", rich_help_panel=_DATA
-    ),
-]
-WideOpt = Annotated[
-    bool,
-    typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=_DATA),
-]
-LookbackOpt = Annotated[
-    Optional[int],
-    typer.Option(min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=_WIN),
-]
-HorizonOpt = Annotated[
-    Optional[int],
-    typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=_WIN),
-]
-StrategyOpt = Annotated[
-    Strategy,
-    typer.Option(
-        help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.",
-        rich_help_panel=_WIN,
-    ),
-]
-SeasonOpt = Annotated[
-    Optional[int],
-    typer.Option(
-        min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=_WIN
-    ),
-]
-TestSizeOpt = Annotated[
-    Optional[int],
-    typer.Option(
-        min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=_WIN
-    ),
-]
-
-
-ScalerOpt = Annotated[
-    Scaler,
-    typer.Option(
-        help="window: log + each window's own level; or standard/minmax/none fitted on the training part.",
-        rich_help_panel=_WIN,
-    ),
-]
-DeseasonOpt = Annotated[
-    Deseason,
-    typer.Option(
-        help="Remove the seasonal pattern first; auto = when the seasonality test passes.",
-        rich_help_panel=_WIN,
-    ),
-]
-ValSizeOpt = Annotated[
-    Optional[int],
-    typer.Option(
-        min=0,
-        help="Points before the hold-out used for early stopping (default: 2 x horizon).",
-        rich_help_panel=_WIN,
-    ),
-]
-ModelOpt = Annotated[ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=_MODEL)]
-LayersOpt = Annotated[
-    int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=_MODEL)
-]
-HiddenSizeOpt = Annotated[int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=_MODEL)]
-DropoutOpt = Annotated[
-    float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=_MODEL)
-]
-RnnActivationOpt = Annotated[
-    Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=_MODEL)
-]
-EpochsOpt = Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=_TRAIN)]
-BatchSizeOpt = Annotated[
-    Optional[int],
-    typer.Option(
-        min=1,
-        help="Windows per batch (default: from the window count, 32 to 1024).",
-        rich_help_panel=_TRAIN,
-    ),
-]
-WindowsPerEpochOpt = Annotated[
-    int,
-    typer.Option(
-        min=1, help="Windows drawn per epoch (bounds epoch time on big panels).", rich_help_panel=_TRAIN
-    ),
-]
-EnsembleOpt = Annotated[
-    int,
-    typer.Option(
-        min=1,
-        max=100,
-        help="Models from seeds seed, seed+1, ...; forecasts are their median.",
-        rich_help_panel=_TRAIN,
-    ),
-]
-LrOpt = Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=_TRAIN)]
-LossOpt = Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=_TRAIN)]
-PatienceOpt = Annotated[
-    int,
-    typer.Option(
-        min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=_TRAIN
-    ),
-]
-ClipGradOpt = Annotated[
-    float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=_TRAIN)
-]
-SeedOpt = Annotated[
-    int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=_TRAIN)
-]
-DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=_TRAIN)]
-RefitOpt = Annotated[
-    bool,
-    typer.Option(
-        "--refit/--no-refit",
-        help="Retrain on all data (best epoch count) after scoring.",
-        rich_help_panel=_TRAIN,
-    ),
-]
-
-
-class Reporter:
-    """Talks to the user: results on stdout (stderr with --json), everything else on stderr."""
-
-    def __init__(self, as_json: bool, quiet: bool) -> None:
-        from rich.console import Console
-
-        self.as_json, self.quiet = as_json, quiet
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.terminal = self.err.is_terminal
-        width = None if self.terminal else 200  # logs: never cut a table at 80 columns
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
-        self.out = Console(stderr=as_json, highlight=False, soft_wrap=True, width=width)
-
-    def info(self, message: str) -> None:
-        if not self.quiet:
-            self.err.print(message, markup=False)
-
-    def warn(self, message: str) -> None:
-        if not self.quiet:
-            self.err.print(("[yellow]warning:[/] " if self.terminal else "warning: ") + _esc(message))
-
-    def error(self, message: str) -> None:
-        self.err.print(("[red]error:[/] " if self.terminal else "error: ") + _esc(message))
-
-    def result(self, renderable: Any) -> None:
-        if not self.quiet:
-            self.out.print(renderable)
-
-    def emit_json(self, obj: dict[str, Any]) -> None:
-        if self.as_json:
-            sys.stdout.write(json.dumps(plain_json(obj), indent=2, sort_keys=False) + "\n")
-            sys.stdout.flush()
-
-
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _raise_interrupted(signum: int, _frame: Any) -> None:
@@ -307,7 +132,7 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
             as_json = bool(kw.get("as_json")) and main
             try:
                 if kw.get("config") is not None and ctx is not None:
-                    kw = _with_config_file(ctx, name, kw, sig)
+                    kw = apply_config_file(ctx, name, kw, sig)
                 with _signals(), warnings.catch_warnings():
                     if not debug:  # numeric chatter from libraries is not for cron logs
                         warnings.simplefilter("ignore")
@@ -335,70 +160,6 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
         return app.command(name, **kwargs)(wrapper)
 
     return decorate
-
-
-def _with_config_file(
-    ctx: typer.Context, command_name: str, kw: dict[str, Any], sig: inspect.Signature
-) -> dict[str, Any]:
-    """Options from the ``--config`` TOML section of this command, where no flag was given."""
-    import tomllib
-
-    path = Path(kw["config"])
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such config file (--config)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(table) - set(_SECTIONS))
-    if unknown:
-        raise UsageError(f"{path}: unknown section(s) {unknown}; use {list(_SECTIONS)}")
-    section = table.get(command_name, {})
-    if not isinstance(section, dict):
-        raise UsageError(f"{path}: [{command_name}] must be a table of option = value")
-    params = {}
-    for param in ctx.command.params:
-        if param.name in ("config", "ctx_") or param.param_type_name != "option":
-            continue
-        for opt in (*param.opts, *param.secondary_opts, param.name or ""):
-            params[opt.lstrip("-").replace("_", "-")] = param
-    params["json"] = params.get("json", params.get("as-json"))
-    out = dict(kw)
-    for key, value in section.items():
-        param = params.get(key.replace("_", "-"))
-        if param is None:
-            names = sorted(k for k in params if not k.startswith(("no-", "as-")) and len(k) > 1)
-            raise UsageError(f"{path}: [{command_name}] has no option '{key}'; options are {names}")
-        if ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP"):
-            continue  # given on the command line: it wins
-        if param.multiple and not isinstance(value, list):
-            value = [value]
-        try:
-            out[param.name] = _as_annotated(
-                sig.parameters[param.name].annotation, param.type_cast_value(ctx, value)
-            )
-        except Exception as exc:  # click's BadParameter and friends: the file's fault
-            detail = " ".join(str(getattr(exc, "message", exc)).split())
-            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: {detail}") from None
-    return out
-
-
-def _as_annotated(annotation: Any, value: Any) -> Any:
-    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
-    import enum
-    import typing
-
-    base = annotation
-    while (
-        typing.get_origin(base) in (typing.Annotated, typing.Union, list)
-        or type(base).__name__ == "UnionType"
-    ):
-        base = next(a for a in typing.get_args(base) if a is not type(None))
-    if not isinstance(base, type) or not issubclass(base, (enum.Enum, Path)) or value is None:
-        return value
-    return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)
 
 
 def _fail(message: str, code: int, as_json: bool, speak: bool = True) -> None:
@@ -473,24 +234,24 @@ def train_cmd(
     refit: RefitOpt = True,
     out: Annotated[
         Optional[Path],
-        typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=_OUT),
+        typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=OUT),
     ] = None,
     runs_dir: Annotated[
-        Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=_OUT)
+        Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=OUT)
     ] = Path("runs"),
     wait: Annotated[
         float,
         typer.Option(
             min=0,
             help="Seconds to wait when another run holds --out (default: fail at once).",
-            rich_help_panel=_OUT,
+            rich_help_panel=OUT,
         ),
     ] = 0.0,
     level: LevelOpt = None,
     plot: Annotated[
         bool,
         typer.Option(
-            "--plot/--no-plot", help="Draw forecast.png (hold-out) into the run.", rich_help_panel=_OUT
+            "--plot/--no-plot", help="Draw forecast.png (hold-out) into the run.", rich_help_panel=OUT
         ),
     ] = True,
     if_changed: Annotated[
@@ -498,7 +259,7 @@ def train_cmd(
         typer.Option(
             "--if-changed",
             help="Skip training when the newest run has the same data and settings.",
-            rich_help_panel=_OUT,
+            rich_help_panel=OUT,
         ),
     ] = False,
     as_json: JsonOpt = False,
@@ -515,7 +276,7 @@ def train_cmd(
     cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
     main = distributed.from_env().main  # under torchrun the other processes stay quiet
     rep = Reporter(as_json and main, quiet or not main)
-    with _progress(rep) as on_epoch:
+    with progress(rep) as on_epoch:
         outcome = pipeline.train(
             cfg,
             out=out,
@@ -533,7 +294,7 @@ def train_cmd(
     for message in outcome.warnings:
         rep.warn(message)
     if outcome.holdout is not None:
-        rep.result(_metrics_table(outcome.metrics, outcome.config.model.kind.value.upper(), rep.terminal))
+        rep.result(metrics_table(outcome.metrics, outcome.config.model.kind.value.upper(), rep.terminal))
         line = outcome.verdict or ""
         if line.startswith("warning: "):
             rep.warn(line.removeprefix("warning: "))
@@ -618,84 +379,6 @@ def _build_config(
     )
 
 
-@contextmanager
-def _progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
-    """Epoch progress: a rich bar on a terminal, a plain line every few epochs otherwise."""
-    if rep.quiet:
-        yield None
-        return
-    if not rep.terminal:
-
-        def plain(stage: str, info: Any) -> None:
-            if info.epoch == 1 or info.epoch % 10 == 0 or info.epoch == info.epochs:
-                val = f" val_loss {info.val_loss:.4f}" if info.val_loss is not None else ""
-                rep.err.print(
-                    f"{stage} epoch {info.epoch}/{info.epochs} loss {info.loss:.4f}{val}", markup=False
-                )
-
-        yield plain
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    tasks: dict[str, Any] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[losses]}"),
-        TimeElapsedColumn(),
-        console=rep.err,
-        transient=False,
-    ) as bar:
-
-        def fancy(stage: str, info: Any) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=info.epochs, losses="")
-            val = f" val {info.val_loss:.4f}" if info.val_loss is not None else ""
-            bar.update(
-                tasks[stage], completed=info.epoch, total=info.epochs, losses=f"loss {info.loss:.4f}{val}"
-            )
-
-        yield fancy
-
-
-def _metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    title = (
-        f"hold-out: last {scores['test_size']} points"
-        if isinstance(scores["test_size"], int)
-        else f"backtest: {scores['test_size']}"
-    )
-    if scores.get("scored_series", 1) > 1:
-        title += f" of {scores['scored_series']} series (means)"
-    table = Table(
-        title=title,
-        box=box.SIMPLE if terminal else None,
-        title_justify="left",
-    )
-    table.add_column("forecast")
-    for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
-        table.add_column(metric, justify="right")
-    names = (
-        ("model", model_name),
-        ("naive", "naive"),
-        ("seasonal_naive", "seasonal naive"),
-        ("drift", "drift"),
-    )
-    for key, label in names:
-        row = scores[key]
-        table.add_row(label, *(_num(row[m]) for m in ("mae", "rmse", "mape", "smape", "mase")))
-    return table
-
-
-def _num(value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 @command("predict", epilog="Example: forecast predict --horizon 24 --out next2y.csv\n\n" + EXIT_CODES)
 def predict_cmd(
     horizon: Annotated[
@@ -736,7 +419,7 @@ def predict_cmd(
     )
     for message in outcome.warnings:
         rep.warn(message)
-    rep.result(_forecast_table(outcome.frame, rep.terminal, outcome.rows))
+    rep.result(forecast_table(outcome.frame, rep.terminal, outcome.rows))
     rep.info(f"forecast of {outcome.steps} steps for {outcome.series} series written to {outcome.path}")
     rep.emit_json(
         {
@@ -752,29 +435,6 @@ def predict_cmd(
             "warnings": outcome.warnings,
         }
     )
-
-
-def _forecast_table(frame: Any, terminal: bool, total: int | None = None) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE if terminal else None)
-    columns = [
-        c for c in frame.columns if c in ("series", "date", "forecast", "method") or c[:3] in ("lo-", "hi-")
-    ]
-    for col in columns:
-        table.add_column(col, justify="left" if col in ("series", "date", "method") else "right")
-    for row in frame.head(_TABLE_ROWS).to_dict(orient="records"):
-        table.add_row(
-            *(str(row[c]) if c in ("series", "date", "method") else f"{row[c]:,.2f}" for c in columns)
-        )
-    total = len(frame) if total is None else total
-    if total > _TABLE_ROWS:
-        table.caption = f"first {_TABLE_ROWS} of {total:,} rows"
-    return table
-
-
-_TABLE_ROWS = 60
 
 
 @command("validate", epilog="Example: forecast validate sales.csv --id-col store --json\n\n" + EXIT_CODES)
@@ -821,7 +481,7 @@ def validate_cmd(
     rep = Reporter(as_json, quiet)
     report = inspection.check(cfg)
     table = report.series
-    rep.result(_frame_table(table, rep.terminal, f"{data}: {len(table)} series, frequency {report.freq}"))
+    rep.result(frame_table(table, rep.terminal, f"{data}: {len(table)} series, frequency {report.freq}"))
     summary = {
         "ok": report.ok,
         "path": data,
@@ -847,18 +507,18 @@ def validate_cmd(
 def backtest_cmd(
     data: Annotated[str, typer.Argument(help="CSV or Parquet file, as for train.", show_default=False)],
     folds: Annotated[
-        int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=_WIN)
+        int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=WIN)
     ] = 3,
     step: Annotated[
         Optional[int],
-        typer.Option(min=1, help="Steps between origins (default: the horizon).", rich_help_panel=_WIN),
+        typer.Option(min=1, help="Steps between origins (default: the horizon).", rich_help_panel=WIN),
     ] = None,
     retrain: Annotated[
         bool,
         typer.Option(
             "--retrain/--no-retrain",
             help="A fresh model per fold, or one model from the first fold.",
-            rich_help_panel=_TRAIN,
+            rich_help_panel=TRAIN,
         ),
     ] = True,
     date_col: DateColOpt = None,
@@ -893,16 +553,14 @@ def backtest_cmd(
     level: LevelOpt = None,
     plot: Annotated[
         bool,
-        typer.Option("--plot/--no-plot", help="Draw backtest.png into the report.", rich_help_panel=_OUT),
+        typer.Option("--plot/--no-plot", help="Draw backtest.png into the report.", rich_help_panel=OUT),
     ] = True,
     out: Annotated[
         Optional[Path],
-        typer.Option(
-            help="Report directory (default: <runs-dir>/backtest-<UTC time>).", rich_help_panel=_OUT
-        ),
+        typer.Option(help="Report directory (default: <runs-dir>/backtest-<UTC time>).", rich_help_panel=OUT),
     ] = None,
     runs_dir: Annotated[
-        Path, typer.Option(help="Parent of the default report directory.", rich_help_panel=_OUT)
+        Path, typer.Option(help="Parent of the default report directory.", rich_help_panel=OUT)
     ] = Path("runs"),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -918,13 +576,13 @@ def backtest_cmd(
     test_size, refit = None, False
     cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
     rep = Reporter(as_json, quiet)
-    with _progress(rep) as on_epoch:
+    with progress(rep) as on_epoch:
         outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch, plot)
     for message in outcome.warnings:
         rep.warn(message)
     m = outcome.metrics
     scores = {"test_size": f"{m['horizon']} points x {m['folds']} folds", **m["overall"]}
-    rep.result(_metrics_table(scores, outcome.config.model.kind.value.upper(), rep.terminal))
+    rep.result(metrics_table(scores, outcome.config.model.kind.value.upper(), rep.terminal))
     cov = ", ".join(f"{k}%: {v:.0%}" for k, v in m["coverage"].items() if v is not None)
     rep.info(f"interval coverage {cov}")
     (rep.warn if m["verdict"].startswith("warning") else rep.info)(m["verdict"].removeprefix("warning: "))
@@ -993,7 +651,7 @@ def info_cmd(
             row = h.get(name, {})
             lines.append(
                 f"  {name:<15} "
-                + "  ".join(f"{k} {_num(v) if v is not None else 'n/a'}" for k, v in row.items())
+                + "  ".join(f"{k} {num(v) if v is not None else 'n/a'}" for k, v in row.items())
             )
         if h.get("holdout_coverage"):
             cov = ", ".join(f"{k}%: {v:.0%}" for k, v in h["holdout_coverage"].items() if v is not None)
@@ -1006,22 +664,6 @@ def info_cmd(
 
 def _levels(level: list[int] | None) -> tuple[int, ...]:
     return tuple(sorted(set(level))) if level else (80, 95)
-
-
-def _frame_table(frame: Any, terminal: bool, title: str) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", box=box.SIMPLE if terminal else None)
-    for col in frame.columns:
-        table.add_column(
-            str(col), justify="left" if col in ("series", "first_date", "last_date") else "right"
-        )
-    for row in frame.head(_TABLE_ROWS).itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
-    if len(frame) > _TABLE_ROWS:
-        table.caption = f"first {_TABLE_ROWS} of {len(frame)} series"
-    return table
 
 
 def main() -> None:

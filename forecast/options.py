@@ -1,0 +1,254 @@
+"""The CLI's option declarations (Typer ``Annotated`` aliases shared by the commands) and
+``--config`` TOML files. Part of the CLI layer: nothing here runs a pipeline step.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from forecast.config import Activation, Deseason, Device, Fill, Loss, ModelKind, Scaler, Strategy
+from forecast.errors import UsageError
+
+EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
+4 run directory missing/incomplete/incompatible, 5 training failed, 130/143 interrupted."""
+
+DATA, WIN, MODEL, TRAIN, OUT = "Data", "Windows", "Model", "Training", "Output"
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON object on stdout; human output goes to stderr.", rich_help_panel=OUT
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=OUT)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=OUT)]
+
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        help="TOML file with option values under [train], [predict], [backtest] or [validate]; "
+        "flags on the command line win.",
+        rich_help_panel=OUT,
+        show_default=False,
+    ),
+]
+SECTIONS = ("train", "predict", "backtest", "validate")
+
+
+# options shared by train and validate (and --level by train and predict)
+LevelOpt = Annotated[
+    Optional[list[int]],
+    typer.Option(
+        "--level",
+        min=1,
+        max=99,
+        help="Prediction interval level in % (repeatable; default 80 and 95).",
+        rich_help_panel=OUT,
+    ),
+]
+DateColOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Date column (default: found by name or by parsing).", rich_help_panel=DATA),
+]
+ValueColOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Value column (default: the one numeric column).", rich_help_panel=DATA),
+]
+FreqOpt = Annotated[
+    Optional[str],
+    typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=DATA),
+]
+FillOpt = Annotated[
+    Fill,
+    typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=DATA),
+]
+ThousandsOpt = Annotated[
+    Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=DATA)
+]
+IdColOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Series id column: long format, one global model for all series.", rich_help_panel=DATA
+    ),
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=DATA),
+]
+LookbackOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Input window length (default: two seasons, 24 monthly).", rich_help_panel=WIN),
+]
+HorizonOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=WIN),
+]
+StrategyOpt = Annotated[
+    Strategy,
+    typer.Option(
+        help="many-to-many: whole horizon at once; many-to-one: one step, rolled forward.",
+        rich_help_panel=WIN,
+    ),
+]
+SeasonOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1, help="Seasonal period (default: from the frequency, 12 monthly).", rich_help_panel=WIN
+    ),
+]
+TestSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=0, help="Points held out for scoring (default: horizon; 0 = none).", rich_help_panel=WIN
+    ),
+]
+
+
+ScalerOpt = Annotated[
+    Scaler,
+    typer.Option(
+        help="window: log + each window's own level; or standard/minmax/none fitted on the training part.",
+        rich_help_panel=WIN,
+    ),
+]
+DeseasonOpt = Annotated[
+    Deseason,
+    typer.Option(
+        help="Remove the seasonal pattern first; auto = when the seasonality test passes.",
+        rich_help_panel=WIN,
+    ),
+]
+ValSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=0,
+        help="Points before the hold-out used for early stopping (default: 2 x horizon).",
+        rich_help_panel=WIN,
+    ),
+]
+ModelOpt = Annotated[ModelKind, typer.Option(help="Recurrent cell.", rich_help_panel=MODEL)]
+LayersOpt = Annotated[
+    int, typer.Option(min=1, max=8, help="Stacked recurrent layers.", rich_help_panel=MODEL)
+]
+HiddenSizeOpt = Annotated[int, typer.Option(min=1, max=4096, help="Units per layer.", rich_help_panel=MODEL)]
+DropoutOpt = Annotated[
+    float, typer.Option(min=0.0, max=0.95, help="Dropout between layers.", rich_help_panel=MODEL)
+]
+RnnActivationOpt = Annotated[
+    Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=MODEL)
+]
+EpochsOpt = Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=TRAIN)]
+BatchSizeOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        help="Windows per batch (default: from the window count, 32 to 1024).",
+        rich_help_panel=TRAIN,
+    ),
+]
+WindowsPerEpochOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Windows drawn per epoch (bounds epoch time on big panels).", rich_help_panel=TRAIN
+    ),
+]
+EnsembleOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=100,
+        help="Models from seeds seed, seed+1, ...; forecasts are their median.",
+        rich_help_panel=TRAIN,
+    ),
+]
+LrOpt = Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich_help_panel=TRAIN)]
+LossOpt = Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=TRAIN)]
+PatienceOpt = Annotated[
+    int,
+    typer.Option(min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=TRAIN),
+]
+ClipGradOpt = Annotated[
+    float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=TRAIN)
+]
+SeedOpt = Annotated[
+    int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=TRAIN)
+]
+DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
+RefitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refit/--no-refit",
+        help="Retrain on all data (best epoch count) after scoring.",
+        rich_help_panel=TRAIN,
+    ),
+]
+
+
+def apply_config_file(
+    ctx: typer.Context, command_name: str, kw: dict[str, Any], sig: inspect.Signature
+) -> dict[str, Any]:
+    """Options from the ``--config`` TOML section of this command, where no flag was given."""
+    import tomllib
+
+    path = Path(kw["config"])
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such config file (--config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(table) - set(SECTIONS))
+    if unknown:
+        raise UsageError(f"{path}: unknown section(s) {unknown}; use {list(SECTIONS)}")
+    section = table.get(command_name, {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [{command_name}] must be a table of option = value")
+    params = {}
+    for param in ctx.command.params:
+        if param.name in ("config", "ctx_") or param.param_type_name != "option":
+            continue
+        for opt in (*param.opts, *param.secondary_opts, param.name or ""):
+            params[opt.lstrip("-").replace("_", "-")] = param
+    params["json"] = params.get("json", params.get("as-json"))
+    out = dict(kw)
+    for key, value in section.items():
+        param = params.get(key.replace("_", "-"))
+        if param is None:
+            names = sorted(k for k in params if not k.startswith(("no-", "as-")) and len(k) > 1)
+            raise UsageError(f"{path}: [{command_name}] has no option '{key}'; options are {names}")
+        if ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP"):
+            continue  # given on the command line: it wins
+        if param.multiple and not isinstance(value, list):
+            value = [value]
+        try:
+            out[param.name] = _as_annotated(
+                sig.parameters[param.name].annotation, param.type_cast_value(ctx, value)
+            )
+        except Exception as exc:  # click's BadParameter and friends: the file's fault
+            detail = " ".join(str(getattr(exc, "message", exc)).split())
+            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: {detail}") from None
+    return out
+
+
+def _as_annotated(annotation: Any, value: Any) -> Any:
+    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
+    import enum
+    import typing
+
+    base = annotation
+    while (
+        typing.get_origin(base) in (typing.Annotated, typing.Union, list)
+        or type(base).__name__ == "UnionType"
+    ):
+        base = next(a for a in typing.get_args(base) if a is not type(None))
+    if not isinstance(base, type) or not issubclass(base, (enum.Enum, Path)) or value is None:
+        return value
+    return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)

@@ -1,0 +1,171 @@
+"""How the CLI talks: ``Reporter`` (rich on a terminal, plain lines in logs, JSON on stdout
+with --json), progress lines and result tables. Part of the CLI layer, the only one that prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from forecast.artifacts import plain_json
+
+
+class Reporter:
+    """Talks to the user: results on stdout (stderr with --json), everything else on stderr."""
+
+    def __init__(self, as_json: bool, quiet: bool) -> None:
+        from rich.console import Console
+
+        self.as_json, self.quiet = as_json, quiet
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.terminal = self.err.is_terminal
+        width = None if self.terminal else 200  # logs: never cut a table at 80 columns
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
+        self.out = Console(stderr=as_json, highlight=False, soft_wrap=True, width=width)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(("[yellow]warning:[/] " if self.terminal else "warning: ") + _esc(message))
+
+    def error(self, message: str) -> None:
+        self.err.print(("[red]error:[/] " if self.terminal else "error: ") + _esc(message))
+
+    def result(self, renderable: Any) -> None:
+        if not self.quiet:
+            self.out.print(renderable)
+
+    def emit_json(self, obj: dict[str, Any]) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps(plain_json(obj), indent=2, sort_keys=False) + "\n")
+            sys.stdout.flush()
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@contextmanager
+def progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
+    """Epoch progress: a rich bar on a terminal, a plain line every few epochs otherwise."""
+    if rep.quiet:
+        yield None
+        return
+    if not rep.terminal:
+
+        def plain(stage: str, info: Any) -> None:
+            if info.epoch == 1 or info.epoch % 10 == 0 or info.epoch == info.epochs:
+                val = f" val_loss {info.val_loss:.4f}" if info.val_loss is not None else ""
+                rep.err.print(
+                    f"{stage} epoch {info.epoch}/{info.epochs} loss {info.loss:.4f}{val}", markup=False
+                )
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TimeElapsedColumn(),
+        console=rep.err,
+        transient=False,
+    ) as bar:
+
+        def fancy(stage: str, info: Any) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=info.epochs, losses="")
+            val = f" val {info.val_loss:.4f}" if info.val_loss is not None else ""
+            bar.update(
+                tasks[stage], completed=info.epoch, total=info.epochs, losses=f"loss {info.loss:.4f}{val}"
+            )
+
+        yield fancy
+
+
+def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    title = (
+        f"hold-out: last {scores['test_size']} points"
+        if isinstance(scores["test_size"], int)
+        else f"backtest: {scores['test_size']}"
+    )
+    if scores.get("scored_series", 1) > 1:
+        title += f" of {scores['scored_series']} series (means)"
+    table = Table(
+        title=title,
+        box=box.SIMPLE if terminal else None,
+        title_justify="left",
+    )
+    table.add_column("forecast")
+    for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
+        table.add_column(metric, justify="right")
+    names = (
+        ("model", model_name),
+        ("naive", "naive"),
+        ("seasonal_naive", "seasonal naive"),
+        ("drift", "drift"),
+    )
+    for key, label in names:
+        row = scores[key]
+        table.add_row(label, *(num(row[m]) for m in ("mae", "rmse", "mape", "smape", "mase")))
+    return table
+
+
+def num(value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def forecast_table(frame: Any, terminal: bool, total: int | None = None) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE if terminal else None)
+    columns = [
+        c for c in frame.columns if c in ("series", "date", "forecast", "method") or c[:3] in ("lo-", "hi-")
+    ]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("series", "date", "method") else "right")
+    for row in frame.head(TABLE_ROWS).to_dict(orient="records"):
+        table.add_row(
+            *(str(row[c]) if c in ("series", "date", "method") else f"{row[c]:,.2f}" for c in columns)
+        )
+    total = len(frame) if total is None else total
+    if total > TABLE_ROWS:
+        table.caption = f"first {TABLE_ROWS} of {total:,} rows"
+    return table
+
+
+TABLE_ROWS = 60
+
+
+def frame_table(frame: Any, terminal: bool, title: str) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE if terminal else None)
+    for col in frame.columns:
+        table.add_column(
+            str(col), justify="left" if col in ("series", "first_date", "last_date") else "right"
+        )
+    for row in frame.head(TABLE_ROWS).itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    if len(frame) > TABLE_ROWS:
+        table.caption = f"first {TABLE_ROWS} of {len(frame)} series"
+    return table
