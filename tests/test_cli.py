@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -313,3 +314,14 @@ def test_bad_config_file_is_a_usage_error(
     assert not (tmp_path / "run").exists()
     missing = invoke("train", seasonal_csv, "--config", tmp_path / "nope.toml")
     assert missing.exit_code == 2 and "no such config file" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("forecast tr", 1, ["train"]), ("forecast train --model ", 3, ["lstm", "gru", "rnn", "lstm-peephole"])],
+)
+def test_shell_completion(words: str, cword: int, expected: list[str]) -> None:
+    env = {**os.environ, "_FORECAST_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    script = Path(sys.executable).parent / "forecast"  # the console script names the variable
+    done = subprocess.run([str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == expected, done

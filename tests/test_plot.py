@@ -55,6 +55,8 @@ def test_plot_is_lazy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, forecast.pipeline, forecast.inspection, forecast.cli; print('matplotlib' in sys.modules)"
+    code = (
+        "import sys, forecast.pipeline, forecast.inspection, forecast.cli; print('matplotlib' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
