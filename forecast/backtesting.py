@@ -27,6 +27,7 @@ from forecast.pipeline import (
     _date_text,
     _fit_members,
     _resolve,
+    calendar_of,
     recent_history,
 )
 from forecast.train import EpochInfo
@@ -95,7 +96,7 @@ def backtest(
         history = [series[k][: len(series[k]) - back] for k in usable]
         fc, bands = forecast_panel(
             fitted.models, [fitted.transforms[index[k]] for k in usable], history,
-            [int(positions[k][0]) for k in usable], w.lookback, horizon, offsets,
+            [int(positions[k][0]) for k in usable], w.lookback, horizon, offsets, calendar_of(cfg),
         )  # fmt: skip
         actual = [series[k][len(series[k]) - back : len(series[k]) - back + horizon] for k in usable]
         ids = [str(ds.ids[k]) for k in usable]

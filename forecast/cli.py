@@ -45,6 +45,7 @@ from forecast.options import (
     TRAIN,
     WIN,
     BatchSizeOpt,
+    CalendarOpt,
     ClipGradOpt,
     ConfigOpt,
     DateColOpt,
@@ -213,6 +214,7 @@ def train_cmd(
     strategy: StrategyOpt = Strategy.many_to_many,
     scaler: ScalerOpt = Scaler.window,
     deseason: DeseasonOpt = Deseason.auto,
+    calendar: CalendarOpt = None,
     season: SeasonOpt = None,
     test_size: TestSizeOpt = None,
     val_size: ValSizeOpt = None,
@@ -326,7 +328,7 @@ _CONFIG_OPTIONS = (
     "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
     "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
     "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
-    "patience", "clip_grad", "seed", "device", "refit",
+    "patience", "clip_grad", "seed", "device", "refit", "calendar",
 )  # fmt: skip
 
 
@@ -336,7 +338,7 @@ def _build_config(
     deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
     layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
     windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
-    device: Device, refit: bool,
+    device: Device, refit: bool, calendar: bool | None,
 ) -> RunConfig:  # fmt: skip
     """The one config object built from the options train and backtest share."""
     return RunConfig(
@@ -359,6 +361,7 @@ def _build_config(
             season=season,
             test_size=test_size,
             val_size=val_size,
+            calendar=calendar,
         ),
         model=ModelConfig(
             kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
@@ -533,6 +536,7 @@ def backtest_cmd(
     strategy: StrategyOpt = Strategy.many_to_many,
     scaler: ScalerOpt = Scaler.window,
     deseason: DeseasonOpt = Deseason.auto,
+    calendar: CalendarOpt = None,
     season: SeasonOpt = None,
     val_size: ValSizeOpt = None,
     model: ModelOpt = ModelKind.lstm,

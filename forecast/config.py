@@ -123,6 +123,8 @@ class WindowConfig:
     season: int | None = None
     test_size: int | None = None
     val_size: int | None = None
+    calendar: bool | None = None  # sin/cos of the place in the season as inputs (None: default)
+    calendar_phase: int | None = None  # the season slot of grid position 0 (set from the data)
 
     def __post_init__(self) -> None:
         for name in ("lookback", "horizon", "season"):

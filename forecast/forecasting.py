@@ -17,7 +17,7 @@ import pandas as pd
 from forecast import artifacts, baselines, data, intervals, output, validate, windows
 from forecast.config import RunConfig
 from forecast.errors import DataError, RunError
-from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_text
+from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_text, calendar_of
 
 __all__ = ["LoadedRun", "PredictOutcome", "load_run", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
 
@@ -183,6 +183,7 @@ def predict(
                     w.lookback,
                     horizon,
                     offsets,
+                    calendar_of(cfg),
                 )
             for j in np.flatnonzero(~use_model[part]):
                 point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)

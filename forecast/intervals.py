@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from forecast.windows import Calendar
+
 __all__ = ["calibration_errors", "bounds", "level_columns", "MIN_OWN"]
 
 MIN_OWN = 30
@@ -30,10 +32,13 @@ def calibration_errors(
     lookback: int,
     level_len: int,
     horizon: int,
+    firsts: Sequence[int] | None = None,
+    calendar: Calendar | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
 
     ``origins`` are (series index, position t): inputs z[k][t - lookback:t], targets from t.
+    ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs).
     """
     from forecast.predict import roll_forward
 
@@ -47,7 +52,10 @@ def calibration_errors(
     for lo in range(0, len(origins), _CHUNK):  # bounded memory: inputs built per chunk
         part = origins[lo : lo + _CHUNK]
         x = np.stack([z[k][t - lookback : t] for k, t in part])
-        fc = np.median(np.stack([roll_forward(m, x, level_len, horizon) for m in models]), axis=0)
+        start = None if firsts is None else np.array([firsts[k] + t - lookback for k, t in part])
+        fc = np.median(
+            np.stack([roll_forward(m, x, level_len, horizon, start, calendar) for m in models]), axis=0
+        )
         y = np.full((len(part), horizon), np.nan)
         for i, (k, t) in enumerate(part):
             target = z[k][t : t + horizon]

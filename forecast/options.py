@@ -117,6 +117,15 @@ ScalerOpt = Annotated[
         rich_help_panel=WIN,
     ),
 ]
+CalendarOpt = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--calendar/--no-calendar",
+        help="Feed sin/cos of the place in the season (month, weekday...) as inputs (default: off).",
+        rich_help_panel=WIN,
+        show_default=False,
+    ),
+]
 DeseasonOpt = Annotated[
     Deseason,
     typer.Option(

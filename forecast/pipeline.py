@@ -27,6 +27,7 @@ from forecast import (
     evaluation,
     intervals,
     output,
+    validate,
     windows,
 )
 from forecast.config import SCHEMA_VERSION, RunConfig, Strategy
@@ -47,6 +48,7 @@ __all__ = [
 _HORIZON_NO_SEASON = 8
 LEVELS = (80, 95)
 MODEL, FALLBACK = "model", "seasonal_naive"
+CALENDAR_DEFAULT = False  # calendar inputs when --calendar/--no-calendar is not given (measured)
 
 
 @dataclass
@@ -124,13 +126,29 @@ def _resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
         window = dataclasses.replace(
             window, val_size=_default_val_size(typical, lookback, out_len, horizon, len(lengths))
         )
-    model = dataclasses.replace(cfg.model, input_size=1, output_size=out_len)
+    calendar = CALENDAR_DEFAULT if w.calendar is None else w.calendar
+    calendar = calendar and season > 1
+    window = dataclasses.replace(
+        window,
+        calendar=calendar,
+        calendar_phase=validate.season_phase(ds.anchor, ds.freq, season) if calendar else None,
+    )
+    inputs = 1 + (windows.Calendar.FEATURES if calendar else 0)
+    model = dataclasses.replace(cfg.model, input_size=inputs, output_size=out_len)
     data_cfg = dataclasses.replace(
         cfg.data, path=str(Path(ds.path).resolve()), date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col
     )
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
     return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)
+
+
+def calendar_of(cfg: RunConfig) -> windows.Calendar | None:
+    """The calendar inputs of a resolved config (None when off or for runs from before them)."""
+    w = cfg.window
+    if not w.calendar or not w.season:
+        return None
+    return windows.Calendar(w.season, w.calendar_phase or 0)
 
 
 def _default_val_size(n_train: int, lookback: int, out_len: int, horizon: int, n_series: int) -> int:
@@ -175,7 +193,7 @@ def _fit_members(
     )
     z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     out_len = cfg.model.output_size
-    ws = windows.make_panel(z, w.lookback, out_len, transforms[0].level_len)
+    ws = windows.make_panel(z, w.lookback, out_len, transforms[0].level_len, positions, calendar_of(cfg))
     val_size = 0 if epochs else (w.val_size or 0)
     lengths = np.array([len(v) for v in series])
     train_idx, val_idx = windows.split_panel(lengths, w.lookback + out_len, out_len, val_size)
@@ -425,6 +443,7 @@ def _score_holdout(
             w.lookback,
             w.test_size,
             offsets,
+            calendar_of(cfg),
         )
         actuals = [series[trained[i]][-w.test_size :] for i in scored]
         ids = [str(ds.ids[trained[i]]) for i in scored]
@@ -564,7 +583,8 @@ def _calibrate(
     z_full = [t.forward(y, p) for t, y, p in zip(fit.transforms, full, positions)]
     origins = [(i, t) for i, c in enumerate(cut) for t in range(max(len(c) - val, 0), len(c))] if val else []
     level_len = fit.transforms[0].level_len
-    args = (w.lookback, level_len, w.horizon)
+    firsts = [int(p[0]) if len(p) else 0 for p in positions]
+    args = (w.lookback, level_len, w.horizon, firsts, calendar_of(cfg))
     held = intervals.calibration_errors(fit.models, z_cut, origins, *args)
     if w.test_size:
         origins = origins + [(i, len(c)) for i, c in enumerate(cut)]

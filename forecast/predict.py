@@ -8,18 +8,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.windows import SeriesTransform, TransformRows, normalise_inputs
+from forecast.windows import Calendar, SeriesTransform, TransformRows, model_inputs, normalise_inputs
 
 __all__ = ["roll_forward", "forecast_panel"]
 
 _BATCH = 4096
 
 
-def roll_forward(model: nn.Module, z_last: np.ndarray, level_len: int, horizon: int) -> np.ndarray:
+def roll_forward(
+    model: nn.Module,
+    z_last: np.ndarray,
+    level_len: int,
+    horizon: int,
+    first: np.ndarray | None = None,
+    calendar: Calendar | None = None,
+) -> np.ndarray:
     """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
     The model gives ``output_size`` steps at a time (the trained horizon, or 1 for
-    many-to-one); longer horizons feed its own outputs back as inputs.
+    many-to-one); longer horizons feed its own outputs back as inputs. ``first`` holds the
+    grid position of each row's first value, for ``calendar`` inputs.
     """
     from forecast.train import choose_threads
 
@@ -27,15 +35,18 @@ def roll_forward(model: nn.Module, z_last: np.ndarray, level_len: int, horizon: 
     torch.set_num_threads(choose_threads(len(z_last)))
     window = np.atleast_2d(np.asarray(z_last, dtype=np.float64))
     lookback = window.shape[1]
+    first = None if first is None else np.asarray(first, dtype=np.int64)
     produced: list[np.ndarray] = []
     count = 0
     model.eval()
     with torch.no_grad():
         while count < horizon:
             x, level = normalise_inputs(window, level_len)  # (n, lookback), (n, 1)
+            start = None if first is None else first + count
             outs = []
             for lo in range(0, len(x), _BATCH):
-                batch = torch.from_numpy(x[lo : lo + _BATCH].astype(np.float32)).unsqueeze(-1).to(device)
+                part = None if start is None else start[lo : lo + _BATCH]
+                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar)).to(device)
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
             step = np.concatenate(outs) + level
             produced.append(step)
@@ -52,6 +63,7 @@ def forecast_panel(
     lookback: int,
     horizon: int,
     offsets: np.ndarray | None = None,
+    calendar: Calendar | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw-scale forecasts (n_series, horizon), the median over ``models`` (an ensemble), and
     with ``offsets`` (n_series, n_bounds, horizon) of model-space interval offsets, the
@@ -70,7 +82,8 @@ def forecast_panel(
     ends = np.asarray(first_positions, dtype=np.int64) + np.array([len(y) for y in histories], dtype=np.int64)
     z_last = rows.forward(tails, ends[:, None] - lookback + np.arange(lookback))
     level_len = transforms[0].level_len if transforms else 0
-    members = np.stack([roll_forward(m, z_last, level_len, horizon) for m in models])
+    starts = ends - lookback
+    members = np.stack([roll_forward(m, z_last, level_len, horizon, starts, calendar) for m in models])
     z_future = np.median(members, axis=0)  # (n, horizon)
     future = ends[:, None] + np.arange(horizon)
     out = rows.inverse(z_future, future)

@@ -192,8 +192,8 @@ def _diverged(value: float, epoch: int) -> TrainingError:
 
 
 def _tensors(ws: WindowSet, idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = ws.batch(idx)
-    return torch.from_numpy(x).unsqueeze(-1).to(device), torch.from_numpy(y).to(device)
+    x, y = ws.batch(idx)  # (b, lookback, features), (b, out_len)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
 
 
 def _evaluate(

@@ -338,6 +338,27 @@ def season_length(freq: str) -> int:
     return 1
 
 
+def season_phase(anchor: pd.Timestamp, freq: str, season: int) -> int:
+    """The slot of ``anchor`` in its season: month of year, quarter, weekday, hour, ... (0-based).
+
+    With grid positions counted from ``anchor``, ``(position + phase) % season`` is the
+    calendar slot of any date; 0 where the season is not a calendar one (``--season``).
+    """
+    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    slots = {
+        12: lambda t: t.month - 1,
+        4: lambda t: (t.month - 1) // 3,
+        52: lambda t: min(int(t.isocalendar()[1]), 52) - 1,
+        7: lambda t: t.dayofweek,
+        5: lambda t: min(t.dayofweek, 4),
+        24: lambda t: t.hour if base[:1] in ("h", "H") else t.day - 1 if base == "SM" else 0,
+        60: lambda t: t.minute if base in ("min", "T") else t.second,
+    }
+    if season_length(freq) != season or season not in slots:
+        return 0
+    return int(slots[season](pd.Timestamp(anchor))) % season
+
+
 def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:
     """Per series: rows, first/last date, NaN or inf cells, duplicate dates, missing grid dates,
     and whether it is shorter than ``need`` (lookback + horizon) on its grid.

@@ -35,6 +35,7 @@ __all__ = [
     "split_by_time",
     "normalise_inputs",
     "TransformRows",
+    "Calendar",
 ]
 
 
@@ -239,6 +240,33 @@ def normalise_inputs(x: np.ndarray, level_len: int) -> tuple[np.ndarray, np.ndar
     return x - level, level
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """Calendar inputs: sin and cos of each step's slot in the season (month of year, weekday...).
+
+    The targets' slots follow from the last input's, so only input steps carry them.
+    """
+
+    season: int
+    phase: int  # slot of grid position 0
+
+    FEATURES = 2
+
+    def features(self, first: np.ndarray, steps: int) -> np.ndarray:
+        """(n, steps, 2) float32 for windows whose first input sits at grid position ``first``."""
+        slot = (np.asarray(first, dtype=np.int64)[:, None] + np.arange(steps) + self.phase) % self.season
+        angle = (2 * np.pi / self.season) * slot
+        return np.stack([np.sin(angle), np.cos(angle)], axis=-1).astype(np.float32)
+
+
+def model_inputs(x: np.ndarray, first: np.ndarray | None, calendar: Calendar | None) -> np.ndarray:
+    """Network inputs (n, steps, features) float32: the values, then calendar features if any."""
+    values = x.astype(np.float32)[:, :, None]
+    if calendar is None or first is None:
+        return values
+    return np.concatenate([values, calendar.features(first, x.shape[1])], axis=-1)
+
+
 @dataclass
 class WindowSet:
     """Windows over one model-space series, as a view; ``batch`` gathers and normalises."""
@@ -247,26 +275,40 @@ class WindowSet:
     lookback: int
     out_len: int
     level_len: int
+    positions: np.ndarray | None = None  # grid position of each window's first input
+    calendar: Calendar | None = None
 
     def __len__(self) -> int:
         return self.windows.shape[0]
 
     def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs (b, lookback) and targets (b, out_len), float32, level-normalised."""
+        """Inputs (b, lookback, features) and targets (b, out_len), float32, level-normalised."""
         w = self.windows[idx]  # (b, lookback + out_len): the only copy
         x, level = normalise_inputs(w[:, : self.lookback], self.level_len)
         y = w[:, self.lookback :] - level
-        return x.astype(np.float32), y.astype(np.float32)
+        first = None if self.positions is None else self.positions[idx]
+        return model_inputs(x, first, self.calendar), y.astype(np.float32)
 
 
-def make(z: np.ndarray, lookback: int, out_len: int, level_len: int) -> WindowSet:
-    """All windows of ``lookback`` inputs followed by ``out_len`` targets (no copies)."""
+def make(
+    z: np.ndarray,
+    lookback: int,
+    out_len: int,
+    level_len: int,
+    positions: np.ndarray | None = None,
+    calendar: Calendar | None = None,
+) -> WindowSet:
+    """All windows of ``lookback`` inputs followed by ``out_len`` targets (no copies).
+
+    ``positions`` (one per value of ``z``) place the windows on the grid for ``calendar``.
+    """
     width = lookback + out_len
     if len(z) < width:
         view = np.empty((0, width), dtype=np.float64)
     else:
         view = sliding_window_view(np.asarray(z, dtype=np.float64), width)
-    return WindowSet(view, lookback, out_len, level_len)
+    first = None if positions is None or calendar is None else np.asarray(positions, dtype=np.int64)
+    return WindowSet(view, lookback, out_len, level_len, first, calendar)
 
 
 def fit_transforms(
@@ -312,10 +354,18 @@ def transforms_from_dict(raw: Any, count: int) -> list[SeriesTransform]:
     ]
 
 
-def make_panel(z: list[np.ndarray], lookback: int, out_len: int, level_len: int) -> WindowSet:
+def make_panel(
+    z: list[np.ndarray],
+    lookback: int,
+    out_len: int,
+    level_len: int,
+    positions: list[np.ndarray] | None = None,
+    calendar: Calendar | None = None,
+) -> WindowSet:
     """Windows over the series laid end to end; use ``split_panel`` starts, never crossing series."""
     flat = np.concatenate(z) if z else np.empty(0)
-    return make(flat, lookback, out_len, level_len)
+    pos = None if positions is None or calendar is None else np.concatenate(positions) if positions else None
+    return make(flat, lookback, out_len, level_len, pos, calendar)
 
 
 def split_panel(

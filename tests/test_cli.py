@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -325,3 +326,18 @@ def test_shell_completion(words: str, cword: int, expected: list[str]) -> None:
     script = Path(sys.executable).parent / "forecast"  # the console script names the variable
     done = subprocess.run([str(script)], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.split() == expected, done
+
+
+def test_calendar_inputs_train_and_predict(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(seasonal_csv, out, "--calendar")
+    settings = json.loads((out / "config.json").read_text())["settings"]
+    assert settings["window"]["calendar"] is True and settings["model"]["input_size"] == 3
+    assert settings["window"]["calendar_phase"] == 0  # the fixture starts in January
+    result = invoke("predict", "--run", out, "--horizon", 30, "--json")  # rolls past the trained horizon
+    assert result.exit_code == 0, result.output
+    values = [row["forecast"] for row in json.loads(result.stdout)["forecast"]]
+    assert len(values) == 30 and all(math.isfinite(v) for v in values)
+    plain = tmp_path / "plain"
+    train(seasonal_csv, plain, "--no-calendar")
+    assert json.loads((plain / "config.json").read_text())["settings"]["model"]["input_size"] == 1

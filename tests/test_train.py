@@ -47,7 +47,7 @@ def test_early_stopping_restores_best_weights() -> None:
     best_val = min(h[2] for h in result.history)
     x, y = ws.batch(va)
     with torch.no_grad():
-        val = torch.nn.L1Loss()(model(torch.from_numpy(x).unsqueeze(-1)), torch.from_numpy(y)).item()
+        val = torch.nn.L1Loss()(model(torch.from_numpy(x)), torch.from_numpy(y)).item()
     assert val == pytest.approx(best_val, rel=1e-5)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecast.config import Deseason, Scaler
@@ -21,7 +22,8 @@ def test_many_to_many_windows_exact() -> None:
     ws = make(z, lookback=3, out_len=2, level_len=0)
     assert len(ws) == 3
     x, y = ws.batch(np.arange(3))
-    np.testing.assert_array_equal(x, [[0, 1, 2], [1, 2, 3], [2, 3, 4]])
+    assert x.shape == (3, 3, 1)  # (batch, lookback, features)
+    np.testing.assert_array_equal(x[..., 0], [[0, 1, 2], [1, 2, 3], [2, 3, 4]])
     np.testing.assert_array_equal(y, [[3, 4], [4, 5], [5, 6]])
 
 
@@ -29,7 +31,7 @@ def test_many_to_one_windows_exact() -> None:
     z = np.arange(5, dtype=float)
     ws = make(z, lookback=3, out_len=1, level_len=0)
     x, y = ws.batch(np.array([1, 0]))
-    np.testing.assert_array_equal(x, [[1, 2, 3], [0, 1, 2]])
+    np.testing.assert_array_equal(x[..., 0], [[1, 2, 3], [0, 1, 2]])
     np.testing.assert_array_equal(y, [[4], [3]])
 
 
@@ -44,7 +46,7 @@ def test_window_level_normalisation() -> None:
     z = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
     ws = make(z, lookback=4, out_len=1, level_len=2)  # level = mean of the last 2 inputs
     x, y = ws.batch(np.array([0]))
-    np.testing.assert_allclose(x, [[-2.5, -1.5, -0.5, 0.5]])
+    np.testing.assert_allclose(x[..., 0], [[-2.5, -1.5, -0.5, 0.5]])
     np.testing.assert_allclose(y, [[6.5]])
 
 
@@ -160,3 +162,38 @@ def test_transform_rows_equal_each_series_transform() -> None:
         np.testing.assert_allclose(z[k], t.forward(y[k], pos[k]), rtol=1e-12)
         np.testing.assert_allclose(rows.inverse(z, pos)[k], t.inverse(z[k], pos[k]), rtol=1e-12)
     np.testing.assert_allclose(rows.inverse(z, pos), y, rtol=1e-10)
+
+
+def test_calendar_features_follow_the_months() -> None:
+    from forecast.validate import season_phase
+    from forecast.windows import Calendar, make_panel
+
+    anchor = pd.Timestamp("2020-03-01")  # March: slot 2 of 12
+    cal = Calendar(12, season_phase(anchor, "MS", 12))
+    assert cal.phase == 2
+    z = [np.arange(30.0), np.arange(20.0)]
+    positions = [np.arange(30), np.arange(5, 25)]  # the second series starts in August 2020
+    ws = make_panel(z, 4, 2, 0, positions, cal)
+    x, _ = ws.batch(np.array([0, 30]))  # first window of each series
+    assert x.shape == (2, 4, 3)
+    months = np.array([[3, 4, 5, 6], [8, 9, 10, 11]]) - 1
+    np.testing.assert_allclose(x[..., 1], np.sin(2 * np.pi * months / 12), atol=1e-6)
+    np.testing.assert_allclose(x[..., 2], np.cos(2 * np.pi * months / 12), atol=1e-6)
+    np.testing.assert_array_equal(x[..., 0], [[0, 1, 2, 3], [0, 1, 2, 3]])
+
+
+@pytest.mark.parametrize(
+    ("freq", "anchor", "season", "phase"),
+    [
+        ("MS", "2021-11-01", 12, 10),
+        ("QS", "2021-07-01", 4, 2),
+        ("D", "2024-01-03", 7, 2),
+        ("h", "2024-01-01 05:00", 24, 5),
+        ("YS", "2020-01-01", 1, 0),
+        ("MS", "2021-11-01", 6, 0),
+    ],
+)
+def test_season_phase(freq: str, anchor: str, season: int, phase: int) -> None:
+    from forecast.validate import season_phase
+
+    assert season_phase(pd.Timestamp(anchor), freq, season) == phase
