@@ -48,7 +48,9 @@ __all__ = [
 _HORIZON_NO_SEASON = 8
 LEVELS = (80, 95)
 MODEL, FALLBACK = "model", "seasonal_naive"
-CALENDAR_DEFAULT = False  # calendar inputs when --calendar/--no-calendar is not given (measured)
+CALENDAR_DEFAULT = (
+    True  # calendar inputs unless --no-calendar: better on M3 (sMAPE 13.66 vs 13.97) and alcohol
+)
 
 
 @dataclass

@@ -184,6 +184,7 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
 
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
     from forecast.forecasting import load_run
+    from forecast.pipeline import calendar_of
     from forecast.predict import forecast_panel
 
     path = tmp_path / "p.csv"
@@ -210,8 +211,9 @@ def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
     data = pd.read_csv(path).sort_values(["series", "month"])
     hist = [g["sales"].to_numpy() for _, g in data.groupby("series")]
     firsts = [0] * 5  # same grid offsets for every member: only the medians' agreement matters
-    members = [forecast_panel([m], run.transforms, hist, firsts, 24, 4)[0] for m in run.models]
-    together = forecast_panel(run.models, run.transforms, hist, firsts, 24, 4)[0]
+    cal = calendar_of(run.config)
+    members = [forecast_panel([m], run.transforms, hist, firsts, 24, 4, calendar=cal)[0] for m in run.models]
+    together = forecast_panel(run.models, run.transforms, hist, firsts, 24, 4, calendar=cal)[0]
     assert not np.allclose(members[0], members[1])
     assert np.all(together >= np.min(members, axis=0) - 1e-9) and np.all(
         together <= np.max(members, axis=0) + 1e-9
