@@ -112,9 +112,13 @@ def session(device: Device) -> Iterator[Context]:
             )
         torch.cuda.set_device(ctx.local_rank)
     dist.init_process_group("nccl" if cuda else "gloo", timeout=_TIMEOUT)
+    finished = False
     try:
         yield ctx
+        finished = True
     finally:
+        if finished:  # all arrive before any tears down: gloo may abort a peer still talking
+            dist.barrier()
         dist.destroy_process_group()
 
 
