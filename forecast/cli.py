@@ -125,15 +125,15 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             ctx = kw.pop("ctx_", None)
-            debug = bool(kw.get("debug"))
-            # idle OpenMP threads sleep instead of spinning: shared cores stay usable
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             # under torchrun only rank 0 talks: it also reports the other processes' failures
             main = distributed.from_env().main
-            as_json = bool(kw.get("as_json")) and main
+            debug, as_json = bool(kw.get("debug")), bool(kw.get("as_json")) and main
+            # idle OpenMP threads sleep instead of spinning: shared cores stay usable
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 if kw.get("config") is not None and ctx is not None:
-                    kw = apply_config_file(ctx, name, kw, sig)
+                    kw = apply_config_file(ctx, name, kw, sig)  # its json/debug count for errors too
+                    debug, as_json = bool(kw.get("debug")), bool(kw.get("as_json")) and main
                 with _signals(), warnings.catch_warnings():
                     if not debug:  # numeric chatter from libraries is not for cron logs
                         warnings.simplefilter("ignore")

@@ -32,7 +32,7 @@ ConfigOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--config",
-        help="TOML file with option values under [train], [predict], [backtest] or [validate]; "
+        help="TOML file with option values under \\[train], \\[predict], \\[backtest] or \\[validate]; "
         "flags on the command line win.",
         rich_help_panel=OUT,
         show_default=False,
@@ -224,7 +224,7 @@ def apply_config_file(
     for param in ctx.command.params:
         if param.name in ("config", "ctx_") or param.param_type_name != "option":
             continue
-        for opt in (*param.opts, *param.secondary_opts, param.name or ""):
+        for opt in (*param.opts, param.name or ""):  # `calendar = false`, never `no-calendar = true`
             params[opt.lstrip("-").replace("_", "-")] = param
     params["json"] = params.get("json", params.get("as-json"))
     out = dict(kw)

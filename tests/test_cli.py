@@ -303,6 +303,7 @@ def test_config_file_sets_options_and_flags_win(seasonal_csv: Path, tmp_path: Pa
         ('[train]\nmodel = "transformer"\n', "[train] model = 'transformer': 'transformer' is not one of"),
         ("[train\n", "not valid TOML"),
         ("[forecast]\nepochs = 3\n", "unknown section(s) ['forecast']"),
+        ("[train]\nno-calendar = true\n", "[train] has no option 'no-calendar'"),  # say calendar = false
     ],
 )
 def test_bad_config_file_is_a_usage_error(
@@ -341,3 +342,11 @@ def test_calendar_inputs_train_and_predict(seasonal_csv: Path, tmp_path: Path) -
     plain = tmp_path / "plain"
     train(seasonal_csv, plain, "--no-calendar")
     assert json.loads((plain / "config.json").read_text())["settings"]["model"]["input_size"] == 1
+
+
+def test_config_json_applies_to_errors_too(tmp_path: Path) -> None:
+    config = tmp_path / "j.toml"
+    config.write_text("[predict]\njson = true\n")
+    result = invoke("predict", "--run", tmp_path / "nope", "--config", config)
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["exit_code"] == 4
