@@ -330,7 +330,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raw = raw.reset_index()  # a pandas index stored in the file is a column like any other
     for col in raw.columns:
         if raw[col].dtype == object or isinstance(raw[col].dtype, pd.CategoricalDtype):  # as text
-            raw[col] = raw[col].map(lambda v: "" if v is None else str(v)).astype(text)
+            raw[col] = raw[col].map(lambda v: "" if pd.isna(v) else str(v)).astype(text)
         elif isinstance(raw[col].dtype, pd.StringDtype):
             raw[col] = raw[col].fillna("")
     raw.index = pd.RangeIndex(1, len(raw) + 1)

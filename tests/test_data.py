@@ -794,3 +794,15 @@ def test_describe_equals_a_loop_over_series() -> None:
         )
     got = describe(rows, "MS", 24)
     pd.testing.assert_frame_equal(got, pd.DataFrame(expected), check_dtype=False)
+
+
+def test_parquet_null_id_in_dictionary_column_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dates = pd.date_range("2020-01-01", periods=3, freq="MS")
+    ids = pa.array(["a", "a", None, "b", "b", "b"]).dictionary_encode()
+    table = pa.table({"date": pa.array(list(dates) * 2), "id": ids, "value": pa.array(np.arange(6.0))})
+    pq.write_table(table, tmp_path / "p.parquet")
+    with pytest.raises(DataError, match="empty series id in column 'id' at line 3"):
+        _read(tmp_path / "p.parquet", id_col="id")
