@@ -284,8 +284,19 @@ def _read_csv_arrow(path: Path, sep: str, skip: int, header: str) -> pd.DataFram
         return None
     if table.column_names != names or any(t != pa.large_string() for t in table.schema.types):
         return None
+    if any(_space_before_quote(table.column(n)) for n in names):
+        return None  # ' "a"': pandas' skipinitialspace drops the space, then the quotes
     # large_string is what pandas' Arrow strings hold: the frame shares the table's buffers
     return table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+
+
+def _space_before_quote(col: object) -> bool:
+    """Whether a cell is spaces then a quote; the regex runs only where a cell starts with a space."""
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.starts_with(col, " ")).as_py():
+        return False
+    return bool(pc.any(pc.match_substring_regex(col, r'^\s+"')).as_py())
 
 
 def _read_csv_pandas(path: Path, sep: str, skip: int) -> pd.DataFrame:

@@ -750,6 +750,15 @@ def test_fast_and_exact_csv_paths_agree(tmp_path: Path, text: str) -> None:
     assert ds.values.tolist() == [1.0, 2.0, *range(3, 13)]
 
 
+def test_space_before_a_quoted_field_is_stripped_with_the_quotes(tmp_path: Path) -> None:
+    body = "date,id,value\n" + "".join(
+        f'2020-{m:02d}-01, "a", "{m}"\n2020-{m:02d}-01,b,{m}\n' for m in range(1, 13)
+    )
+    ds = _read(_write(tmp_path, body), id_col="id")
+    assert list(ds.ids) == ["a", "b"]
+    assert ds.values[ds.rows(0)].tolist() == list(range(1, 13))
+
+
 def test_bad_value_line_counts_blank_lines(tmp_path: Path) -> None:
     body = "date,value\n2020-01-01,1\n\n2020-02-01,oops\n"
     with pytest.raises(DataError, match=r"value 'oops' in column 'value' at line 4 is not a number"):
