@@ -455,6 +455,10 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
             raise DataError(
                 f"{name}: empty date in column '{date_col}' at line {col.index[int(empty.argmax())]}"
             )
+    elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
+        text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
+        parsed = _parse_date_text(text, name, date_col)
     elif not _is_text(col):
         raise DataError(
             f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"

@@ -716,6 +716,27 @@ def test_parquet_typed_columns(tmp_path: Path) -> None:
     assert ds.values[ds.rows(1)].tolist() == list(range(30))
 
 
+@pytest.mark.parametrize(
+    ("dates", "freq", "first"),
+    [
+        (np.arange(1990, 2020), "YS-JAN", "1990-01-01"),
+        ([int(d) for d in pd.date_range("2020-01-30", periods=30).strftime("%Y%m%d")], "D", "2020-01-30"),
+    ],
+    ids=["years", "yyyymmdd"],
+)
+def test_parquet_integer_dates_read_as_text(tmp_path: Path, dates: object, freq: str, first: str) -> None:
+    pd.DataFrame({"date": dates, "v": np.arange(30.0)}).to_parquet(tmp_path / "p.parquet", index=False)
+    ds = _read(tmp_path / "p.parquet")
+    assert ds.freq == freq and ds.dates[0] == pd.Timestamp(first) and len(ds.frame) == 30
+
+
+@pytest.mark.parametrize("dates", [np.arange(1990.0, 2020.0), np.arange(30) % 2 == 0], ids=["float", "bool"])
+def test_parquet_float_or_bool_dates_refused(tmp_path: Path, dates: np.ndarray) -> None:
+    pd.DataFrame({"date": dates, "v": np.arange(30.0)}).to_parquet(tmp_path / "p.parquet", index=False)
+    with pytest.raises(DataError, match=rf"column 'date' holds {dates.dtype} values, not dates"):
+        _read(tmp_path / "p.parquet")
+
+
 def test_parquet_null_value_names_the_row(tmp_path: Path) -> None:
     frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": np.arange(30.0)})
     frame.loc[4, "y"] = np.nan
