@@ -17,7 +17,7 @@ import pandas as pd
 from forecast import artifacts, baselines, data, intervals, output, validate, windows
 from forecast.config import RunConfig
 from forecast.errors import DataError, RunError
-from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_text, calendar_of
+from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_format, calendar_of
 
 __all__ = ["LoadedRun", "PredictOutcome", "load_run", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
 
@@ -161,6 +161,7 @@ def predict(
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
     grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    fmt = _date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []
@@ -191,7 +192,9 @@ def predict(
                 raise RunError(
                     f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
                 )
-            frame = _forecast_frame([wanted[i] for i in part], last_pos[part], grid, point, use_model[part])
+            frame = _forecast_frame(
+                [wanted[i] for i in part], last_pos[part], grid, fmt, point, use_model[part]
+            )
             for b, col in enumerate(columns):
                 frame.insert(3 + b, col, bands[:, b].ravel())
             if not ds.panel:
@@ -218,7 +221,12 @@ def predict(
 
 
 def _forecast_frame(
-    wanted: list[str], last_pos: np.ndarray, grid: pd.DatetimeIndex, values: np.ndarray, use_model: np.ndarray
+    wanted: list[str],
+    last_pos: np.ndarray,
+    grid: pd.DatetimeIndex,
+    fmt: str,
+    values: np.ndarray,
+    use_model: np.ndarray,
 ) -> pd.DataFrame:
     """Rows series,date,forecast,method with future dates taken from one shared grid."""
     horizon = values.shape[1]
@@ -226,7 +234,7 @@ def _forecast_frame(
     return pd.DataFrame(
         {
             "series": np.repeat(np.array(wanted, dtype=object), horizon),
-            "date": _date_text(grid[future]),
+            "date": grid[future].strftime(fmt),
             "forecast": values.ravel(),
             "method": np.repeat(np.where(use_model, MODEL, FALLBACK), horizon),
         }

@@ -638,9 +638,14 @@ def _holdout_frame(
     )
 
 
-def _date_text(dates: pd.DatetimeIndex) -> pd.Index:
-    daily = bool((dates == dates.normalize()).all())
-    return dates.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S")
+def _date_format(dates: pd.DatetimeIndex) -> str:
+    """Dates alone where every one is midnight, else dates with the time."""
+    return "%Y-%m-%d" if bool((dates == dates.normalize()).all()) else "%Y-%m-%d %H:%M:%S"
+
+
+def _date_text(dates: pd.DatetimeIndex, fmt: str | None = None) -> pd.Index:
+    """Dates as text in ``fmt``, by default the format these dates need (see ``_date_format``)."""
+    return dates.strftime(fmt or _date_format(dates))
 
 
 def _versions() -> dict[str, str]:

@@ -273,6 +273,29 @@ def test_predict_streams_in_chunks_with_the_same_output(
     assert summary["forecast"][0]["series"] == "s00"
 
 
+def test_chunked_hourly_forecast_writes_one_date_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecast import forecasting
+
+    t = np.arange(96)
+    frames = []
+    for uid, end in (("a", "2020-03-31 23:00"), ("b", "2020-03-31 10:00")):  # a's next hour is midnight
+        dates = pd.date_range(end=end, periods=96, freq="h")
+        y = 10 + np.sin(2 * np.pi * t / 24) + (uid == "b")
+        frames.append(pd.DataFrame({"series": uid, "date": dates.strftime("%Y-%m-%d %H:%M"), "y": y}))
+    path = tmp_path / "hourly.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    out = tmp_path / "run"
+    small = ["--lookback", 24, "--horizon", 2, "--epochs", 1, "--no-refit", "--hidden-size", 8, "--quiet"]
+    trained = invoke("train", path, "--id-col", "series", "--out", out, "--runs-dir", tmp_path, *small)
+    assert trained.exit_code == 0, trained.output
+    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 1)  # one chunk per series
+    result = invoke("predict", "--run", out, "--horizon", 1, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "f.csv")["date"].tolist() == ["2020-04-01 00:00:00", "2020-03-31 11:00:00"]
+
+
 def test_non_finite_forecast_writes_nothing(
     panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
