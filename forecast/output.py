@@ -23,6 +23,7 @@ from forecast.errors import UsageError
 __all__ = ["CsvWriter", "write_csv"]
 
 _DIGITS = 10
+_POW10 = 10.0 ** np.arange(23)  # the powers of ten a double holds exactly
 
 
 class CsvWriter:
@@ -91,13 +92,25 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 
 
 def round_significant(values: np.ndarray, digits: int = _DIGITS) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (non-finite values unchanged)."""
+    """``values`` rounded to ``digits`` significant digits (non-finite values unchanged).
+
+    Scaling by an exact power of ten (10**0 to 10**22) keeps the result the double nearest
+    the rounded decimal, which prints short; outside that (below about 1e-13, above about
+    1e31) each value goes through ``float(f"{x:.{digits}g}")``.
+    """
     v = np.asarray(values, dtype=np.float64)
     with np.errstate(all="ignore"):
-        mag = np.floor(np.log10(np.abs(v)))
-        scale = 10.0 ** (digits - 1 - np.where(np.isfinite(mag), mag, 0))
+        # decimal places to keep (negative: digits to drop left of the point); inf or nan at 0, nan, inf
+        shift = digits - 1 - np.floor(np.log10(np.abs(v)))
+        exact = np.abs(shift) <= 22
+        scale = _POW10[np.where(exact, np.abs(shift), 0).astype(np.int64)]
         out = np.round(v * scale) / scale
-    return np.where(np.isfinite(out), out, v)
+        down = np.flatnonzero(exact & (shift < 0))  # big values: divide, round, multiply back
+        out[down] = np.round(v[down] / scale[down]) * scale[down]
+    slow = np.flatnonzero(~exact & np.isfinite(v) & (v != 0))
+    if len(slow):
+        out[slow] = [float(f"{x:.{digits}g}") for x in v[slow]]
+    return np.where(np.isfinite(out), out, v)  # near the largest double, rounding up overflows
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,17 @@ def test_round_significant_matches_printf() -> None:
         assert float(f"{v:.10g}") == pytest.approx(r, rel=1e-12, abs=0)
     assert np.isnan(round_significant(np.array([np.nan]))[0])
     assert round_significant(np.array([np.inf]))[0] == np.inf
+
+
+@pytest.mark.parametrize("exponent", [-300, -40, -20, -14, 14, 18, 24, 40, 300])
+def test_round_significant_large_and_tiny_values_print_short(tmp_path: Path, exponent: int) -> None:
+    rng = np.random.default_rng(exponent + 1000)
+    values = rng.uniform(1, 10, 200) * rng.choice([-1, 1], 200) * 10.0**exponent
+    rounded = round_significant(values)
+    assert rounded.tolist() == [float(f"{v:.10g}") for v in values]
+    write_csv(pd.DataFrame({"y": values}), tmp_path / "f.csv")
+    cells = (tmp_path / "f.csv").read_text().split()[1:]
+    assert max(len(re.sub(r"e.*|[-.]", "", c).strip("0")) for c in cells) <= 10, cells[:3]
 
 
 def test_write_csv_plain_text_and_empty_nan(tmp_path: Path) -> None:
