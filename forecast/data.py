@@ -538,17 +538,24 @@ def _parse_values(
 
 
 def _cast_float(col: pd.Series) -> np.ndarray | None:
-    """Arrow's cast of a whole text column to float64, or None if any cell is not a plain number."""
+    """Arrow's cast of a whole text column to float64, or None if any cell is not a plain number.
+
+    Arrow also reads '-nan', 'nAn' or 'nan(1)' as NaN; only the cells in ``_MISSING`` are
+    missing, so any other NaN sends the column to the exact path, which names the cell.
+    """
     if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        cast = pc.cast(col.array.__arrow_array__(), pa.float64())
+        numbers = pc.cast(col.array.__arrow_array__(), pa.float64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return cast.to_numpy()
+    nan = np.isnan(numbers)
+    if nan.any() and not col[nan].isin(_MISSING).all():
+        return None
+    return numbers
 
 
 def _to_float(text: pd.Series) -> pd.Series:

@@ -431,6 +431,49 @@ def test_non_numeric_value(tmp_path: Path, cell: str) -> None:
         _read(path)
 
 
+ODD_CELLS = [
+    "nan",
+    "NaN",
+    "-nan",
+    "+nan",
+    "nAn",
+    "-NaN",
+    "nan(1)",
+    "NA",
+    "null",
+    "None",
+    "inf",
+    "-inf",
+    "iNf",
+]
+ODD_CELLS += ["Infinity", "1e999", "1e-999", "-0", "00012", "+5", "5.", ".5", "1.5e", "0x10", "1_000", "snan"]
+
+
+@pytest.mark.parametrize("cell", ODD_CELLS)
+@pytest.mark.parametrize("fill", [Fill.none, Fill.ffill])
+def test_arrow_cast_agrees_with_pandas_on_odd_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str, fill: Fill
+) -> None:
+    from forecast import data
+
+    def outcome() -> object:
+        try:
+            return _read(path, fill=fill).values.tolist()
+        except DataError as exc:
+            return str(exc)
+
+    path = _write(tmp_path, _monthly(["1", "2", cell, "4", "5"]))
+    fast = outcome()
+    monkeypatch.setattr(data, "_cast_float", lambda col: None)  # the pandas-only parse of old
+    monkeypatch.setattr(
+        data, "_to_float", lambda text: pd.to_numeric(text, errors="coerce").astype(np.float64)
+    )
+    slow = outcome()
+    assert fast == slow
+    if "nan" in cell.lower() and cell not in data._MISSING:  # NaN spelt otherwise than the missing markers
+        assert fast == slow == f"{path}: value {cell!r} in column 'value' at line 4 is not a number"
+
+
 def test_numbers_in_many_spellings(tmp_path: Path) -> None:
     path = _write(tmp_path, _monthly(["1", " 2.5 ", "-3", "1e3", "+4", ".5"]))
     assert _read(path).values.tolist() == [1.0, 2.5, -3.0, 1000.0, 4.0, 0.5]
