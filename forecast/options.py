@@ -237,6 +237,10 @@ def apply_config_file(
             continue  # given on the command line: it wins
         if param.multiple and not isinstance(value, list):
             value = [value]
+        if _base_type(sig.parameters[param.name].annotation) is int and any(
+            isinstance(v, float) and not v.is_integer() for v in (value if param.multiple else [value])
+        ):  # click's int() would cut 2.7 to 2
+            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: not a whole number")
         try:
             out[param.name] = _as_annotated(
                 sig.parameters[param.name].annotation, param.type_cast_value(ctx, value)
@@ -247,9 +251,8 @@ def apply_config_file(
     return out
 
 
-def _as_annotated(annotation: Any, value: Any) -> Any:
-    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
-    import enum
+def _base_type(annotation: Any) -> Any:
+    """``int`` for ``Annotated[Optional[list[int]], ...]``: the type inside the wrappers."""
     import typing
 
     base = annotation
@@ -258,6 +261,14 @@ def _as_annotated(annotation: Any, value: Any) -> Any:
         or type(base).__name__ == "UnionType"
     ):
         base = next(a for a in typing.get_args(base) if a is not type(None))
+    return base
+
+
+def _as_annotated(annotation: Any, value: Any) -> Any:
+    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
+    import enum
+
+    base = _base_type(annotation)
     if not isinstance(base, type) or not issubclass(base, (enum.Enum, Path)) or value is None:
         return value
     return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)

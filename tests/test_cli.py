@@ -300,6 +300,8 @@ def test_config_file_sets_options_and_flags_win(seasonal_csv: Path, tmp_path: Pa
     [
         ('[train]\nmodle = "gru"\n', "[train] has no option 'modle'; options are ["),
         ("[train]\nepochs = 0\n", "[train] epochs = 0: 0 is not in the range x>=1"),
+        ("[train]\nepochs = 2.7\n", "[train] epochs = 2.7: not a whole number"),  # not cut to 2
+        ("[train]\nlevel = [80, 90.5]\n", "[train] level = [80, 90.5]: not a whole number"),
         ('[train]\nmodel = "transformer"\n', "[train] model = 'transformer': 'transformer' is not one of"),
         ("[train\n", "not valid TOML"),
         ("[forecast]\nepochs = 3\n", "unknown section(s) ['forecast']"),
@@ -342,6 +344,14 @@ def test_calendar_inputs_train_and_predict(seasonal_csv: Path, tmp_path: Path) -
     plain = tmp_path / "plain"
     train(seasonal_csv, plain, "--no-calendar")
     assert json.loads((plain / "config.json").read_text())["settings"]["model"]["input_size"] == 1
+
+
+def test_config_help_shows_the_section_names() -> None:
+    for command in ("train", "predict", "backtest", "validate"):
+        result = invoke(command, "--help")
+        text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+        assert "under [train], [predict], [backtest] or [validate];" in text, text
+        assert "\\[" not in text
 
 
 def test_config_json_applies_to_errors_too(tmp_path: Path) -> None:
