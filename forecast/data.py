@@ -455,6 +455,12 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
             raise DataError(
                 f"{name}: empty date in column '{date_col}' at line {col.index[int(empty.argmax())]}"
             )
+        if parsed.dt.tz is not None:  # each distinct instant once (a panel repeats its dates)
+            codes, uniques = pd.factorize(parsed)
+            local = _drop_zone(
+                uniques.tz_localize(None).to_numpy(), uniques.tz_convert("UTC").tz_localize(None).to_numpy()
+            )
+            parsed = pd.Series(local[codes], index=col.index)
     elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
         text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
@@ -465,9 +471,26 @@ def _parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
         )
     else:
         parsed = _parse_date_text(col, name, date_col)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed
+
+
+def _drop_zone(wall: np.ndarray, utc: np.ndarray) -> np.ndarray:
+    """Zone-aware dates as naive ones: their local wall-clock time, as the file writes them.
+
+    Local midnights stay midnights across a DST change (in UTC, daily data would fall off its
+    grid). UTC only where wall time would spoil a sub-daily series: two instants with one wall
+    time (the hour repeated in autumn), or steps less regular than in UTC (the hour skipped
+    in spring). ``wall`` and ``utc`` hold the same dates, NaT where one is unparsable.
+    """
+    known = ~np.isnat(utc)
+    if len(np.unique(wall[known] - utc[known])) <= 1:  # one offset: the same steps either way
+        return wall
+    wall_sorted, utc_sorted = np.unique(wall[known]), np.unique(utc[known])
+    if len(wall_sorted) < len(utc_sorted):
+        return utc
+    if len(np.unique(np.diff(utc_sorted))) < len(np.unique(np.diff(wall_sorted))):
+        return utc
+    return wall
 
 
 def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
@@ -481,8 +504,12 @@ def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
     years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
-    except (ValueError, TypeError, OverflowError):  # e.g. mixed time zones
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
         parsed = _dates_one_by_one(text)
+    else:
+        if parsed.dt.tz is not None:
+            wall = parsed.dt.tz_localize(None).to_numpy()
+            parsed = pd.Series(_drop_zone(wall, parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()))
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
     if bad.any():
         i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
@@ -494,12 +521,18 @@ def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
 
 
 def _dates_one_by_one(text: pd.Series) -> pd.Series:
-    """Slow path (mixed time zones): each date alone, in UTC; NaT where awareness differs from the first."""
+    """Slow path (mixed offsets): each date alone, zones dropped as ``_drop_zone`` says; NaT where
+    awareness differs from the first."""
     stamps = [pd.to_datetime(v, errors="coerce") for v in text]
     aware = [s is not pd.NaT and s.tzinfo is not None for s in stamps]
-    out = [s.tz_convert("UTC").tz_localize(None) if a else s for s, a in zip(stamps, aware, strict=True)]
-    out = [s if a == aware[0] else pd.NaT for s, a in zip(out, aware, strict=True)]
-    return pd.Series(pd.to_datetime(out, errors="coerce"), index=text.index)
+    stamps = [s if a == aware[0] else pd.NaT for s, a in zip(stamps, aware, strict=True)]
+    if not aware[0]:
+        return pd.Series(pd.to_datetime(stamps, errors="coerce"), index=text.index)
+    wall = pd.to_datetime([s if s is pd.NaT else s.tz_localize(None) for s in stamps]).to_numpy()
+    utc = pd.to_datetime(
+        [s if s is pd.NaT else s.tz_convert("UTC").tz_localize(None) for s in stamps]
+    ).to_numpy()
+    return pd.Series(_drop_zone(wall, utc.astype(wall.dtype)), index=text.index)
 
 
 def _parse_values(

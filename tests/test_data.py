@@ -263,13 +263,46 @@ def test_mixed_timezones(tmp_path: Path) -> None:
         _read(path)
 
 
-def test_one_timezone_becomes_utc(tmp_path: Path) -> None:
+def test_one_timezone_keeps_local_time(tmp_path: Path) -> None:
     path = _write(
         tmp_path, "date,value\n2020-01-01T01:00+01:00,1\n2020-01-01T02:00+01:00,2\n2020-01-01T03:00+01:00,3\n"
     )
     ds = _read(path)
     assert ds.freq == "h"
-    assert ds.dates[0] == pd.Timestamp("2020-01-01 00:00")
+    assert ds.dates[0] == pd.Timestamp("2020-01-01 01:00")
+
+
+BERLIN_DAYS = pd.date_range("2020-03-20", "2020-04-05", freq="D", tz="Europe/Berlin")  # DST starts 03-29
+
+
+def test_local_midnights_across_dst_stay_daily_from_parquet(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"date": BERLIN_DAYS, "value": np.arange(len(BERLIN_DAYS), dtype=float)})
+    frame.to_parquet(tmp_path / "p.parquet", index=False)
+    ds = _read(tmp_path / "p.parquet")
+    assert ds.freq == "D" and not ds.warnings
+    assert list(ds.dates) == list(BERLIN_DAYS.tz_localize(None))
+
+
+def test_local_midnights_across_dst_stay_daily_from_csv_offsets(tmp_path: Path) -> None:
+    text = "".join(f"{d.isoformat()},{i}\n" for i, d in enumerate(BERLIN_DAYS))  # +01:00 then +02:00
+    assert "2020-03-29T00:00:00+01:00" in text and "2020-03-30T00:00:00+02:00" in text
+    ds = _read(_write(tmp_path, "date,value\n" + text))
+    assert ds.freq == "D" and not ds.warnings
+    assert list(ds.dates) == list(BERLIN_DAYS.tz_localize(None))
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv"])
+def test_hourly_data_across_dst_stays_hourly(tmp_path: Path, source: str) -> None:
+    hours = pd.date_range("2020-10-24 12:00", periods=36, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    frame = pd.DataFrame({"date": hours, "value": np.arange(36.0)})  # 02:00 twice on 10-25: the autumn change
+    if source == "parquet":
+        path = tmp_path / "p.parquet"
+        frame.to_parquet(path, index=False)
+    else:
+        path = _write(tmp_path, "date,value\n" + "".join(f"{d.isoformat()},{v}\n" for d, v in frame.values))
+    ds = _read(path)
+    assert ds.freq == "h" and len(ds.frame) == 36  # wall time would repeat 02:00: read in UTC instead
+    assert ds.dates[0] == pd.Timestamp("2020-10-24 12:00")
 
 
 def test_empty_date(tmp_path: Path) -> None:
