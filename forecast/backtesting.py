@@ -23,11 +23,13 @@ from forecast.errors import UsageError
 from forecast.pipeline import (
     LEVELS,
     _calibrate,
+    _covariates,
     _coverage,
     _date_text,
     _fit_members,
     _resolve,
     calendar_of,
+    exog_of,
     recent_history,
 )
 from forecast.train import EpochInfo
@@ -73,6 +75,7 @@ def backtest(
     need = w.lookback + cfg.model.output_size
     series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
     positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
+    covs = _covariates(cfg, ds)  # known-ahead ones are used after each origin, past ones are not
     warnings = list(ds.warnings)
     parts, tables, by_fold, fitted = [], [], [], None
     for f in range(folds):
@@ -86,17 +89,32 @@ def backtest(
                 [positions[k][: len(c)] for k, c in zip(keep, cut)],
                 f"fold {f + 1}/{folds}",
                 on_epoch,
+                covs=None if covs is None else [covs[k][: len(c)] for k, c in zip(keep, cut)],
             )
-            held, _ = _calibrate(cfg, fitted, cut, cut, [positions[k][: len(c)] for k, c in zip(keep, cut)])
+            held, _ = _calibrate(
+                cfg,
+                fitted,
+                cut,
+                cut,
+                [positions[k][: len(c)] for k, c in zip(keep, cut)],
+                None if covs is None else [covs[k] for k in keep],
+            )
             trained_on = keep
             warnings += [m for m in fitted.warnings if m not in warnings]
         index = {k: i for i, k in enumerate(trained_on)}
         usable = [k for k in keep if k in index]
         offsets = intervals.bounds(held[0], held[1], [index[k] for k in usable], levels, horizon)
         history = [series[k][: len(series[k]) - back] for k in usable]
+        exog = exog_of(
+            cfg,
+            None if covs is None else [covs[k] for k in usable],
+            [len(h) for h in history],
+            [fitted.scales[index[k]] for k in usable] if fitted.scales else [],
+            horizon,
+        )
         fc, bands = forecast_panel(
             fitted.models, [fitted.transforms[index[k]] for k in usable], history,
-            [int(positions[k][0]) for k in usable], w.lookback, horizon, offsets, calendar_of(cfg),
+            [int(positions[k][0]) for k in usable], w.lookback, horizon, offsets, calendar_of(cfg), exog,
         )  # fmt: skip
         actual = [series[k][len(series[k]) - back : len(series[k]) - back + horizon] for k in usable]
         ids = [str(ds.ids[k]) for k in usable]

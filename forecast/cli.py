@@ -48,6 +48,7 @@ from forecast.options import (
     CalendarOpt,
     ClipGradOpt,
     ConfigOpt,
+    CovariateOpt,
     DateColOpt,
     DebugOpt,
     DeseasonOpt,
@@ -57,6 +58,7 @@ from forecast.options import (
     EpochsOpt,
     FillOpt,
     FreqOpt,
+    FutureCovariateOpt,
     HiddenSizeOpt,
     HorizonOpt,
     IdColOpt,
@@ -209,6 +211,8 @@ def train_cmd(
     thousands: ThousandsOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
+    covariate: CovariateOpt = None,
+    future_covariate: FutureCovariateOpt = None,
     lookback: LookbackOpt = None,
     horizon: HorizonOpt = None,
     strategy: StrategyOpt = Strategy.many_to_many,
@@ -328,7 +332,7 @@ _CONFIG_OPTIONS = (
     "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
     "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
     "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
-    "patience", "clip_grad", "seed", "device", "refit", "calendar",
+    "patience", "clip_grad", "seed", "device", "refit", "calendar", "covariate", "future_covariate",
 )  # fmt: skip
 
 
@@ -338,7 +342,8 @@ def _build_config(
     deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
     layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
     windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
-    device: Device, refit: bool, calendar: bool | None,
+    device: Device, refit: bool, calendar: bool | None, covariate: list[str] | None,
+    future_covariate: list[str] | None,
 ) -> RunConfig:  # fmt: skip
     """The one config object built from the options train and backtest share."""
     return RunConfig(
@@ -351,6 +356,8 @@ def _build_config(
             thousands=thousands,
             id_col=id_col,
             wide=wide,
+            covariates=tuple(covariate or ()),
+            future_covariates=tuple(future_covariate or ()),
         ),
         window=WindowConfig(
             lookback=lookback,
@@ -404,6 +411,13 @@ def predict_cmd(
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for another process writing the same file.")
     ] = 60.0,
+    future: Annotated[
+        Optional[str],
+        typer.Option(
+            help="CSV or Parquet file with the known-ahead covariates (--future-covariate) at the forecast dates.",
+            show_default=False,
+        ),
+    ] = None,
     level: LevelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -418,7 +432,14 @@ def predict_cmd(
 
     rep = Reporter(as_json, quiet)
     outcome = forecasting.predict(
-        run, horizon=horizon, data_path=data, out=out, only=series, wait=wait, levels=_levels(level)
+        run,
+        horizon=horizon,
+        data_path=data,
+        out=out,
+        only=series,
+        wait=wait,
+        levels=_levels(level),
+        future_path=future,
     )
     for message in outcome.warnings:
         rep.warn(message)
@@ -450,6 +471,8 @@ def validate_cmd(
     thousands: ThousandsOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
+    covariate: CovariateOpt = None,
+    future_covariate: FutureCovariateOpt = None,
     lookback: LookbackOpt = None,
     horizon: HorizonOpt = None,
     strategy: StrategyOpt = Strategy.many_to_many,
@@ -476,6 +499,8 @@ def validate_cmd(
             thousands=thousands,
             id_col=id_col,
             wide=wide,
+            covariates=tuple(covariate or ()),
+            future_covariates=tuple(future_covariate or ()),
         ),
         window=WindowConfig(
             lookback=lookback, horizon=horizon, strategy=strategy, season=season, test_size=test_size
@@ -531,6 +556,8 @@ def backtest_cmd(
     thousands: ThousandsOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
+    covariate: CovariateOpt = None,
+    future_covariate: FutureCovariateOpt = None,
     lookback: LookbackOpt = None,
     horizon: HorizonOpt = None,
     strategy: StrategyOpt = Strategy.many_to_many,
@@ -646,6 +673,11 @@ def info_cmd(
         + f", best epoch(s) {t.get('best_epochs')}, "
         f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
     ]
+    given = card["settings"].get("data", {})
+    if given.get("covariates") or given.get("future_covariates"):
+        lines.append(
+            f"covariates observed {given.get('covariates') or []}, known ahead {given.get('future_covariates') or []}"
+        )
     for section in ("window", "model", "train"):
         pairs = ", ".join(f"{k}={v}" for k, v in card["settings"][section].items())
         lines.append(f"{section:<10} {pairs}")

@@ -99,8 +99,19 @@ class DataConfig:
     thousands: str | None = None
     id_col: str | None = None
     wide: bool = False
+    covariates: tuple[str, ...] = ()  # past-observed numeric columns (--covariate)
+    future_covariates: tuple[str, ...] = ()  # columns known ahead (--future-covariate)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        object.__setattr__(self, "future_covariates", tuple(self.future_covariates))
+        names = [*self.covariates, *self.future_covariates]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        _check(not dup, f"column(s) {dup} named twice in --covariate/--future-covariate; name each once")
+        _check(
+            not {self.date_col, self.value_col, self.id_col} & set(names),
+            "a covariate column cannot also be the date, value or id column",
+        )
         _check(
             self.thousands is None or len(self.thousands) == 1,
             f"--thousands takes one character, got {self.thousands!r}",
@@ -147,6 +158,7 @@ class ModelConfig:
     rnn_activation: Activation = Activation.tanh
     input_size: int = 1
     output_size: int = 1
+    ahead_inputs: int = 0  # trailing input columns holding known-ahead covariates, read by the head too
 
     def __post_init__(self) -> None:
         _check(1 <= self.layers <= 8, f"--layers must be 1 to 8, got {self.layers}")
@@ -237,6 +249,7 @@ _SCALAR_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "bool": (bool,),
 }
+_TEXT_TUPLE = "tuple[str, ...]"
 
 
 def _build(cls: type, raw: Any, section: str) -> Any:
@@ -256,6 +269,10 @@ def _build(cls: type, raw: Any, section: str) -> Any:
 
 
 def _coerce(value: Any, type_text: str, where: str) -> Any:
+    if type_text == _TEXT_TUPLE:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RunError(f"config.json: {where} is {value!r}; expected a list of column names")
+        return tuple(value)
     parts = [p.strip() for p in type_text.split("|")]
     if value is None:
         if "None" in parts:

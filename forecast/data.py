@@ -21,7 +21,7 @@ from forecast import validate
 from forecast.config import DataConfig
 from forecast.errors import DataError
 
-__all__ = ["Dataset", "Rows", "read", "read_rows", "file_sha256"]
+__all__ = ["Dataset", "Rows", "read", "read_rows", "read_future", "file_sha256", "covariate_columns"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
 _MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
@@ -47,6 +47,15 @@ class Dataset:
     ids: np.ndarray  # series ids in frame order
     indptr: np.ndarray  # rows of series k are indptr[k]:indptr[k + 1]
     warnings: list[str] = field(default_factory=list)
+    covariate_cols: tuple[str, ...] = ()  # past-observed columns first, then those known ahead
+
+    @property
+    def covariates(self) -> np.ndarray:
+        """(rows, covariates) float64 aligned with ``frame``; (rows, 0) when there are none."""
+        cols = covariate_columns(len(self.covariate_cols))
+        if not cols:
+            return np.empty((len(self.frame), 0))
+        return self.frame[cols].to_numpy(dtype=np.float64)
 
     @property
     def panel(self) -> bool:
@@ -64,6 +73,11 @@ class Dataset:
     def rows(self, k: int) -> slice:
         """Row slice of series ``k``."""
         return slice(int(self.indptr[k]), int(self.indptr[k + 1]))
+
+
+def covariate_columns(count: int) -> list[str]:
+    """Internal frame columns of the covariates, in the order they were named."""
+    return [f"_x{i}" for i in range(count)]
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -84,6 +98,7 @@ class Rows:
     value_col: str
     id_col: str | None
     panel: bool
+    covariate_cols: tuple[str, ...] = ()
 
 
 def read_rows(cfg: DataConfig) -> Rows:
@@ -95,11 +110,16 @@ def read_rows(cfg: DataConfig) -> Rows:
         raw = _read_table(path)
         date_col = _pick_date_col(raw, cfg, name)
         id_col = _pick_id_col(raw, cfg, name, date_col)
+        covariates = _pick_covariates(raw, cfg, name, date_col, id_col)
+        extra = {
+            col: _parse_values(raw.pop(c), name, c, cfg.thousands, allow_empty=True)
+            for col, c in zip(covariate_columns(len(covariates)), covariates)
+        }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
         dates = _parse_dates(raw.pop(date_col), name, date_col)  # popped: big files free it early
-        rows = _long_rows(raw, dates, value_cols, id_col, cfg, name)
+        rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide)
+    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates)
 
 
 def read(cfg: DataConfig) -> Dataset:
@@ -110,7 +130,9 @@ def read(cfg: DataConfig) -> Dataset:
     date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reg = validate.regularise(parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel)
+        reg = validate.regularise(
+            parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel, parsed.covariate_cols
+        )
     codes = reg.frame["unique_id"].cat.codes.to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ids = np.asarray(reg.frame["unique_id"].cat.categories, dtype=object)[codes[starts]]
@@ -129,13 +151,50 @@ def read(cfg: DataConfig) -> Dataset:
         ids=ids,
         indptr=np.r_[starts, len(codes)].astype(np.int64),
         warnings=reg.notes,
+        covariate_cols=parsed.covariate_cols,
     )
 
 
+def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Known-ahead covariate values (``predict --future``): rows ``unique_id`` (None without an
+    id column: the rows hold for every series), ``ds``, ``_line`` and ``columns``, in file order.
+
+    The date column is the run's when the file has it; the id column must be the run's.
+    """
+    name = str(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = _read_table(Path(path))
+        if cfg.date_col in raw.columns:
+            date_col = str(cfg.date_col)
+        else:
+            date_col = _pick_date_col(raw, DataConfig(path=name), name)
+        for col, flag in [*((c, "--future-covariate") for c in columns), (cfg.id_col, "the run's --id-col")]:
+            if col is not None and col not in raw.columns:
+                raise DataError(f"{name}: no column '{col}' ({flag}); columns are {list(raw.columns)}")
+        out = pd.DataFrame(
+            {
+                "unique_id": _series_ids(raw[cfg.id_col], name, cfg.id_col) if cfg.id_col else None,
+                "ds": _parse_dates(raw[date_col], name, date_col).to_numpy(),
+                "_line": raw.index.to_numpy(),
+            }
+        )
+        for col in columns:
+            out[col] = _parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+    return out
+
+
 def _long_rows(
-    raw: pd.DataFrame, dates: pd.Series, value_cols: list[str], id_col: str | None, cfg: DataConfig, name: str
+    raw: pd.DataFrame,
+    dates: pd.Series,
+    value_cols: list[str],
+    id_col: str | None,
+    cfg: DataConfig,
+    name: str,
+    extra: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """Rows (unique_id, ds, y, _line) in file order; wide columns are trimmed of their empty ends.
+    """Rows (unique_id, ds, y, _line, covariates) in file order; wide columns are trimmed of
+    their empty ends, and each wide series gets the covariates of its own rows.
 
     ``unique_id`` is categorical with sorted categories: a million-row panel holds one string
     per series, and sorting or comparing ids works on integer codes.
@@ -147,7 +206,7 @@ def _long_rows(
             uid = pd.Categorical.from_codes(np.zeros(len(raw), dtype=np.int8), [value_cols[0]])
         else:
             uid = _series_ids(raw[id_col], name, id_col)
-        return pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy(), "y": y, "_line": lines})
+        return pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy(), "y": y, "_line": lines, **extra})
     parts = []
     order = np.argsort(dates.to_numpy(), kind="stable")
     kinds = pd.CategoricalDtype(sorted(value_cols))
@@ -161,7 +220,15 @@ def _long_rows(
         keep = order[present[0] : present[-1] + 1]
         uid = pd.Categorical([col] * len(keep), dtype=kinds)
         parts.append(
-            pd.DataFrame({"unique_id": uid, "ds": dates.to_numpy()[keep], "y": y[keep], "_line": lines[keep]})
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": dates.to_numpy()[keep],
+                    "y": y[keep],
+                    "_line": lines[keep],
+                    **{c: v[keep] for c, v in extra.items()},
+                }
+            )
         )
     return pd.concat(parts, ignore_index=True)
 
@@ -409,6 +476,20 @@ def _pick_id_col(raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str) -
     if cfg.id_col in (date_col, cfg.value_col):
         raise DataError(f"{name}: column '{cfg.id_col}' cannot be both --id-col and the date or value column")
     return cfg.id_col
+
+
+def _pick_covariates(
+    raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str, id_col: str | None
+) -> tuple[str, ...]:
+    """The covariate columns, checked to exist: past-observed ones first, then those known ahead."""
+    names = (*cfg.covariates, *cfg.future_covariates)
+    for col in names:
+        flag = "--covariate" if col in cfg.covariates else "--future-covariate"
+        if col not in raw.columns:
+            raise DataError(f"{name}: no column '{col}' ({flag}); columns are {list(raw.columns)}")
+        if col in (date_col, id_col, cfg.value_col):
+            raise DataError(f"{name}: column '{col}' ({flag}) is also the date, id or value column")
+    return names
 
 
 def _pick_value_cols(

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, baselines, data, intervals, output, validate, windows
+from forecast import artifacts, baselines, covariates, data, intervals, output, validate, windows
 from forecast.config import RunConfig
-from forecast.errors import DataError, RunError
-from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_format, calendar_of
+from forecast.errors import DataError, RunError, UsageError
+from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_format, calendar_of, covariates_of, exog_of
 
 __all__ = ["LoadedRun", "PredictOutcome", "load_run", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
 
@@ -38,6 +38,7 @@ class LoadedRun:
     models: list[Any]  # forecast.models.Forecaster, one per ensemble member
     errors: np.ndarray  # calibration errors (n, horizon) in model space
     error_series: np.ndarray  # the series index of each row of ``errors``
+    scales: list[covariates.CovariateScale] = field(default_factory=list)  # runs with covariates
 
 
 @dataclass
@@ -67,6 +68,10 @@ def load_run(run: Path) -> LoadedRun:
     series = artifacts.read_series(path, meta.get("series_sha256"))
     ids, methods = series["ids"], series["method"]
     transforms = windows.transforms_from_dict(series["transform"], len(ids))
+    scales = []
+    if covariates_of(cfg):
+        width = len(cfg.data.covariates) + len(cfg.data.future_covariates)
+        scales = covariates.scales_from_dict(series.get("covariate_scale"), len(ids), width)
     weights = meta["weights"]
     if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
         raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
@@ -97,6 +102,7 @@ def load_run(run: Path) -> LoadedRun:
         models,
         errors.numpy(),
         error_series.numpy().astype(np.int64),
+        scales,
     )
 
 
@@ -119,8 +125,13 @@ def predict(
     only: list[str] | None = None,
     wait: float = 60.0,
     levels: tuple[int, ...] = LEVELS,
+    future_path: str | None = None,
 ) -> PredictOutcome:
-    """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``)."""
+    """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``).
+
+    Runs trained with known-ahead covariates need their values at the forecast dates from
+    ``future_path`` (a CSV or Parquet file with the date, the id column of a panel, and them).
+    """
     from forecast.predict import forecast_panel
 
     loaded = load_run(run)
@@ -128,6 +139,13 @@ def predict(
     w = cfg.window
     assert w.lookback and w.horizon and w.season
     horizon = horizon or w.horizon
+    ahead = cfg.data.future_covariates
+    if ahead and future_path is None:
+        raise UsageError(
+            f"{loaded.path} was trained with known-ahead covariates {list(ahead)}; give their values "
+            f"for the {horizon} dates after the last observation with --future FILE"
+        )
+    future = data.read_future(future_path, cfg.data, ahead) if ahead and future_path else None
     source = data_path or meta["data"]["path"]
     # the run's columns and frequency: a file that differs fails with what differs
     ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
@@ -176,6 +194,27 @@ def predict(
             if len(mk):
                 trained = [known[wanted[part[j]]] for j in mk]
                 offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon)
+                exog = None
+                if loaded.scales:
+                    rows = [slice(ds.indptr[index[part[j]]], ds.indptr[index[part[j]] + 1]) for j in mk]
+                    raw = [ds.covariates[r] for r in rows]
+                    if future is not None:
+                        ahead_rows = _future_rows(
+                            future,
+                            [wanted[part[j]] for j in mk],
+                            last_pos[part[mk]],
+                            horizon,
+                            ds,
+                            future_path,
+                        )
+                        raw = [_append_ahead(r, a) for r, a in zip(raw, ahead_rows)]
+                    exog = exog_of(
+                        cfg,
+                        raw,
+                        [len(histories[j]) for j in mk],
+                        [loaded.scales[k] for k in trained],
+                        horizon,
+                    )
                 point[mk], bands[mk] = forecast_panel(
                     loaded.models,
                     [loaded.transforms[k] for k in trained],
@@ -185,6 +224,7 @@ def predict(
                     horizon,
                     offsets,
                     calendar_of(cfg),
+                    exog,
                 )
             for j in np.flatnonzero(~use_model[part]):
                 point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)
@@ -218,6 +258,68 @@ def predict(
         run_dir=loaded.path,
         warnings=warnings,
     )
+
+
+def _append_ahead(history: np.ndarray, ahead: np.ndarray) -> np.ndarray:
+    """History covariates (rows, past + future) with known-ahead rows (horizon, future) below;
+    the past columns of those rows are unknown (NaN, never read)."""
+    past = history.shape[1] - ahead.shape[1]
+    below = np.concatenate([np.full((len(ahead), past), np.nan), ahead], axis=1)
+    return np.concatenate([history, below])
+
+
+def _future_rows(
+    future: pd.DataFrame,
+    ids: list[str],
+    last_pos: np.ndarray,
+    horizon: int,
+    ds: data.Dataset,
+    path: str | None,
+) -> list[np.ndarray]:
+    """Each series' known-ahead values at the ``horizon`` dates after its last observation,
+    (horizon, future) per series; DataError naming the series and the dates that are missing."""
+    cols = [c for c in future.columns if c not in ("unique_id", "ds", "_line")]
+    pos = validate.grid_positions(pd.DatetimeIndex(future["ds"]), ds.anchor, ds.freq)
+    off = np.flatnonzero(pos == validate.OFF_GRID)
+    if len(off):
+        i = int(off[0])
+        raise DataError(
+            f"{path}: date {validate.fmt_date(future['ds'].iloc[i])} (line {future['_line'].iloc[i]}) "
+            f"is not on the data's {ds.freq} grid"
+        )
+    shared = future["unique_id"].isna().all()  # no id column: the rows hold for every series
+    keys = pd.MultiIndex.from_arrays(
+        [np.zeros(len(pos), dtype=np.int64) if shared else future["unique_id"].astype(str).to_numpy(), pos]
+    )
+    if keys.has_duplicates:
+        i = int(np.flatnonzero(keys.duplicated())[0])
+        what = "" if shared else f"series '{future['unique_id'].iloc[i]}': "
+        raise DataError(
+            f"{path}: {what}duplicate date {validate.fmt_date(future['ds'].iloc[i])} "
+            f"(line {future['_line'].iloc[i]}); give each date once"
+        )
+    steps = np.asarray(last_pos, dtype=np.int64)[:, None] + np.arange(1, horizon + 1)  # (n, horizon)
+    who = np.repeat(np.zeros(len(ids), dtype=np.int64) if shared else np.array(ids, dtype=object), horizon)
+    found = keys.get_indexer(pd.MultiIndex.from_arrays([who, steps.ravel()])).reshape(steps.shape)
+    grid = pd.date_range(ds.anchor, periods=int(steps.max()) + 1, freq=ds.freq)
+    for k in np.flatnonzero((found < 0).any(axis=1)):
+        gone = steps[k][found[k] < 0]
+        dates = ", ".join(validate.fmt_date(d) for d in grid[gone[:6]]) + (", ..." if len(gone) > 6 else "")
+        what = f"series '{ids[k]}' lacks" if ds.panel else "lacks"
+        raise DataError(
+            f"{path}: {what} {', '.join(cols)} for {len(gone)} of the {horizon} forecast dates: "
+            f"{dates}; add rows for them"
+        )
+    values = future[cols].to_numpy(dtype=np.float64)[found]  # (n, horizon, future)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k, h, c = (int(v[0]) for v in np.nonzero(bad))
+        line = future["_line"].iloc[found[k, h]]
+        raise DataError(
+            f"{path}: empty or non-finite value in column '{cols[c]}' at line {line} "
+            f"(date {validate.fmt_date(grid[steps[k, h]])}); the forecast needs it"
+        )
+    return list(values)
 
 
 def _forecast_frame(

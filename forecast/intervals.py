@@ -34,12 +34,17 @@ def calibration_errors(
     horizon: int,
     firsts: Sequence[int] | None = None,
     calendar: Calendar | None = None,
+    exog: Sequence[np.ndarray] | None = None,
+    past: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
 
     ``origins`` are (series index, position t): inputs z[k][t - lookback:t], targets from t.
-    ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs).
+    ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs); ``exog[k]`` the
+    covariate features of series k (``covariates.features``, with ``roll_extra`` rows past its
+    end), whose first ``past`` columns an origin knows only up to itself.
     """
+    from forecast.covariates import hold_past
     from forecast.predict import roll_forward
 
     origins = [(k, t) for k, t in origins if t >= lookback]
@@ -53,8 +58,12 @@ def calibration_errors(
         part = origins[lo : lo + _CHUNK]
         x = np.stack([z[k][t - lookback : t] for k, t in part])
         start = None if firsts is None else np.array([firsts[k] + t - lookback for k, t in part])
+        ex = None
+        if exog is not None:
+            extra = len(exog[0]) - len(z[0])
+            ex = hold_past(np.stack([exog[k][t - lookback : t + extra] for k, t in part]), lookback, past)
         fc = np.median(
-            np.stack([roll_forward(m, x, level_len, horizon, start, calendar) for m in models]), axis=0
+            np.stack([roll_forward(m, x, level_len, horizon, start, calendar, ex) for m in models]), axis=0
         )
         y = np.full((len(part), horizon), np.nan)
         for i, (k, t) in enumerate(part):

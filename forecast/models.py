@@ -93,11 +93,25 @@ class Forecaster(nn.Module):
         else:
             self.rnn = PeepholeLSTM(cfg.input_size, cfg.hidden_size, cfg.layers, dropout)
         self.head = nn.Linear(cfg.hidden_size, cfg.output_size)
+        # Known-ahead covariates: the last ``output_size`` input steps carry their values at the
+        # dates being forecast (``covariates.features``); a linear map of them joins the head,
+        # so their effect need not survive the recurrence.
+        self.ahead_inputs = cfg.ahead_inputs
+        self.ahead = (
+            nn.Linear(cfg.output_size * cfg.ahead_inputs, cfg.output_size, bias=False)
+            if cfg.ahead_inputs
+            else None
+        )
         _initialise(self, cfg.kind)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)  # (batch, lookback, hidden)
-        return self.head(out[:, -1])  # (batch, output_size)
+        y = self.head(out[:, -1])  # (batch, output_size)
+        if self.ahead is not None:
+            steps = self.head.out_features
+            known = x[:, -steps:, -self.ahead_inputs :]  # (batch, output_size, ahead_inputs)
+            y = y + self.ahead(known.reshape(x.shape[0], -1))
+        return y
 
 
 def _initialise(model: Forecaster, kind: ModelKind) -> None:

@@ -77,6 +77,24 @@ IdColOpt = Annotated[
         help="Series id column: long format, one global model for all series.", rich_help_panel=DATA
     ),
 ]
+CovariateOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--covariate",
+        help="Past-observed numeric column fed to the network as an extra input (repeatable).",
+        rich_help_panel=DATA,
+        show_default=False,
+    ),
+]
+FutureCovariateOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--future-covariate",
+        help="Column known ahead (prices, holidays; repeatable): predict then needs --future.",
+        rich_help_panel=DATA,
+        show_default=False,
+    ),
+]
 WideOpt = Annotated[
     bool,
     typer.Option("--wide", help="Every numeric column is a series (wide format).", rich_help_panel=DATA),

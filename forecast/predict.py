@@ -22,12 +22,14 @@ def roll_forward(
     horizon: int,
     first: np.ndarray | None = None,
     calendar: Calendar | None = None,
+    exog: np.ndarray | None = None,
 ) -> np.ndarray:
     """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
     The model gives ``output_size`` steps at a time (the trained horizon, or 1 for
     many-to-one); longer horizons feed its own outputs back as inputs. ``first`` holds the
-    grid position of each row's first value, for ``calendar`` inputs.
+    grid position of each row's first value, for ``calendar`` inputs; ``exog`` (n, lookback +
+    ``covariates.roll_extra``, k) the covariate features from that position on.
     """
     from forecast.train import choose_threads
 
@@ -46,7 +48,8 @@ def roll_forward(
             outs = []
             for lo in range(0, len(x), _BATCH):
                 part = None if start is None else start[lo : lo + _BATCH]
-                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar)).to(device)
+                ex = None if exog is None else exog[lo : lo + _BATCH, count : count + lookback]
+                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex)).to(device)
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
             step = np.concatenate(outs) + level
             produced.append(step)
@@ -64,13 +67,15 @@ def forecast_panel(
     horizon: int,
     offsets: np.ndarray | None = None,
     calendar: Calendar | None = None,
+    exog: Sequence[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw-scale forecasts (n_series, horizon), the median over ``models`` (an ensemble), and
     with ``offsets`` (n_series, n_bounds, horizon) of model-space interval offsets, the
     bounds in raw scale (n_series, n_bounds, horizon).
 
     ``first_positions[k]`` is the grid position of ``histories[k][0]``; every history must
-    hold at least ``lookback`` values.
+    hold at least ``lookback`` values. ``exog[k]`` (``covariates.features``) holds series k's
+    covariate features from its first value to ``roll_extra`` positions past its history.
     """
     n = len(histories)
     rows = TransformRows.stack(transforms)
@@ -83,7 +88,13 @@ def forecast_panel(
     z_last = rows.forward(tails, ends[:, None] - lookback + np.arange(lookback))
     level_len = transforms[0].level_len if transforms else 0
     starts = ends - lookback
-    members = np.stack([roll_forward(m, z_last, level_len, horizon, starts, calendar) for m in models])
+    window = None
+    if exog is not None and n:
+        extra = len(exog[0]) - len(histories[0])
+        window = np.stack([e[len(y) - lookback : len(y) + extra] for e, y in zip(exog, histories)])
+    members = np.stack(
+        [roll_forward(m, z_last, level_len, horizon, starts, calendar, window) for m in models]
+    )
     z_future = np.median(members, axis=0)  # (n, horizon)
     future = ends[:, None] + np.arange(horizon)
     out = rows.inverse(z_future, future)

@@ -135,10 +135,21 @@ def _series_label(uid: object, panel: bool) -> str:
 
 
 def regularise(
-    rows: pd.DataFrame, freq: str | None, fill: Fill, name: str, cols: tuple[str, str], panel: bool
+    rows: pd.DataFrame,
+    freq: str | None,
+    fill: Fill,
+    name: str,
+    cols: tuple[str, str],
+    panel: bool,
+    covariates: tuple[str, ...] = (),
 ) -> Regular:
-    """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked."""
+    """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked.
+
+    ``covariates`` name the extra columns ``_x0``, ``_x1``... that ride along with ``y``:
+    they are checked and filled the same way.
+    """
     date_col, value_col = cols
+    numeric = {"y": value_col, **{f"_x{i}": c for i, c in enumerate(covariates)}}
     notes: list[str] = []
     codes, ds = rows["unique_id"].cat.codes.to_numpy(), rows["ds"].to_numpy()
     same = codes[1:] == codes[:-1]
@@ -181,19 +192,19 @@ def regularise(
     if (pos == OFF_GRID).any():
         _off_grid_error(rows, pos, starts, ends, freq, name, panel)
     rows = rows.assign(_pos=pos)
-    y = rows["y"].to_numpy()
-    inf = np.isinf(y)
-    if inf.any():
-        i = int(inf.argmax())
-        if fill is Fill.none:
-            raise DataError(
-                f"{name}: {_series_label(uid[i], panel)}infinite value in column '{value_col}' at line "
-                f"{rows['_line'].iloc[i]} (date {fmt_date(ds[i])}); fix it or repair with --fill"
-            )
-        rows.loc[inf, "y"] = np.nan
-    rows = _complete(rows, starts, ends, freq, anchor, fill, name, value_col, panel, notes)
+    for col, label in numeric.items():
+        inf = np.isinf(rows[col].to_numpy())
+        if inf.any():
+            i = int(inf.argmax())
+            if fill is Fill.none:
+                raise DataError(
+                    f"{name}: {_series_label(uid[i], panel)}infinite value in column '{label}' at line "
+                    f"{rows['_line'].iloc[i]} (date {fmt_date(ds[i])}); fix it or repair with --fill"
+                )
+            rows.loc[inf, col] = np.nan
+    rows = _complete(rows, starts, ends, freq, anchor, fill, name, numeric, panel, notes)
     positions = rows.pop("_pos").to_numpy(dtype=np.int64)
-    return Regular(rows[["unique_id", "ds", "y"]], freq, anchor, positions, notes)
+    return Regular(rows[["unique_id", "ds", *numeric]], freq, anchor, positions, notes)
 
 
 def _shared_freq(ds: np.ndarray, uid: _Labels, starts: np.ndarray, ends: np.ndarray, name: str) -> str:
@@ -259,11 +270,13 @@ def _complete(
     anchor: pd.Timestamp,
     fill: Fill,
     name: str,
-    value_col: str,
+    numeric: dict[str, str],
     panel: bool,
     notes: list[str],
 ) -> pd.DataFrame:
-    """Every series made gap-free from its first to its last date; NaN refused or filled."""
+    """Every series made gap-free from its first to its last date; NaN refused or filled.
+
+    ``numeric`` maps the frame's number columns (``y`` and covariates) to their file names."""
     pos = rows["_pos"].to_numpy()
     first, last = pos[starts], pos[ends - 1]
     lengths = last - first + 1
@@ -278,42 +291,47 @@ def _complete(
             f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}gap in the {freq} series: "
             f"{gaps} missing date(s), first {fmt_date(missing)}; fill with --fill ffill|interpolate|zero"
         )
-    nan = rows["y"].isna().to_numpy()
-    if nan.any() and fill is Fill.none:
-        i = int(nan.argmax())
-        raise DataError(
-            f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}empty or NaN value in column "
-            f"'{value_col}' at line {rows['_line'].iloc[i]} (date {fmt_date(rows['ds'].iloc[i])}); "
-            "fill with --fill ffill|interpolate|zero"
-        )
-    if not gaps and not nan.any():
+    any_nan = False
+    for col, label in numeric.items():
+        nan = rows[col].isna().to_numpy()
+        any_nan = any_nan or bool(nan.any())
+        if nan.any() and fill is Fill.none:
+            i = int(nan.argmax())
+            raise DataError(
+                f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}empty or NaN value in column "
+                f"'{label}' at line {rows['_line'].iloc[i]} (date {fmt_date(rows['ds'].iloc[i])}); "
+                "fill with --fill ffill|interpolate|zero"
+            )
+    if not gaps and not any_nan:
         return rows
     # rebuild each series on its full grid, then fill inside each series only
     sid = np.repeat(np.arange(len(starts)), lengths)
     full_pos = (
         np.arange(full_len) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(first, lengths)
     )
-    y = np.full(full_len, np.nan)
     slot = np.repeat(np.cumsum(lengths) - lengths, ends - starts) + (pos - np.repeat(first, ends - starts))
-    y[slot] = rows["y"].to_numpy()
     uid = rows["unique_id"]
     ids = pd.Categorical.from_codes(uid.cat.codes.to_numpy()[starts][sid], uid.cat.categories)
     grid = pd.date_range(anchor, periods=int(full_pos.max()) + 1, freq=freq)
-    full = pd.DataFrame({"unique_id": ids, "ds": grid[full_pos], "y": y, "_pos": full_pos})
-    repaired = int(np.isnan(y).sum())
-    full["y"] = _fill(full, fill)
-    if full["y"].isna().any():
-        bad = full.loc[full["y"].isna(), "unique_id"].iloc[0]
-        raise DataError(f"{name}: {_series_label(bad, panel)}holds no finite number in column '{value_col}'")
+    full = pd.DataFrame({"unique_id": ids, "ds": grid[full_pos], "_pos": full_pos})
+    repaired = 0
+    for col, label in numeric.items():
+        values = np.full(full_len, np.nan)
+        values[slot] = rows[col].to_numpy()
+        repaired += int(np.isnan(values).sum())
+        full[col] = _fill(full.assign(_v=values), fill)
+        if full[col].isna().any():
+            bad = full.loc[full[col].isna(), "unique_id"].iloc[0]
+            raise DataError(f"{name}: {_series_label(bad, panel)}holds no finite number in column '{label}'")
     notes.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
     return full
 
 
 def _fill(full: pd.DataFrame, fill: Fill) -> pd.Series:
-    """Fill NaN within each series: forward then backward, linear, or zero."""
+    """Fill NaN in column ``_v`` within each series: forward then backward, linear, or zero."""
     if fill is Fill.zero:
-        return full["y"].fillna(0.0)
-    groups = full.groupby("unique_id", sort=False)["y"]
+        return full["_v"].fillna(0.0)
+    groups = full.groupby("unique_id", sort=False)["_v"]
     if fill is Fill.ffill:
         out = groups.ffill()
         return out.fillna(out.groupby(full["unique_id"], sort=False).bfill())
@@ -349,8 +367,8 @@ def season_phase(anchor: pd.Timestamp, freq: str, season: int) -> int:
         12: lambda t: t.month - 1,
         4: lambda t: (t.month - 1) // 3,
         52: lambda t: min(int(t.isocalendar()[1]), 52) - 1,
-        7: lambda t: t.dayofweek,
-        5: lambda t: min(t.dayofweek, 4),
+        7: lambda t: t.day_of_week,
+        5: lambda t: min(t.day_of_week, 4),
         24: lambda t: t.hour if base[:1] in ("h", "H") else t.day - 1 if base == "SM" else 0,
         60: lambda t: t.minute if base in ("min", "T") else t.second,
     }

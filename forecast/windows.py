@@ -259,12 +259,17 @@ class Calendar:
         return np.stack([np.sin(angle), np.cos(angle)], axis=-1).astype(np.float32)
 
 
-def model_inputs(x: np.ndarray, first: np.ndarray | None, calendar: Calendar | None) -> np.ndarray:
-    """Network inputs (n, steps, features) float32: the values, then calendar features if any."""
-    values = x.astype(np.float32)[:, :, None]
-    if calendar is None or first is None:
-        return values
-    return np.concatenate([values, calendar.features(first, x.shape[1])], axis=-1)
+def model_inputs(
+    x: np.ndarray, first: np.ndarray | None, calendar: Calendar | None, exog: np.ndarray | None = None
+) -> np.ndarray:
+    """Network inputs (n, steps, features) float32: the values, calendar features if any, then
+    covariate features ``exog`` (n, steps, k) if any."""
+    parts = [x.astype(np.float32)[:, :, None]]
+    if calendar is not None and first is not None:
+        parts.append(calendar.features(first, x.shape[1]))
+    if exog is not None and exog.shape[-1]:
+        parts.append(exog.astype(np.float32, copy=False))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
 
 @dataclass
@@ -277,6 +282,7 @@ class WindowSet:
     level_len: int
     positions: np.ndarray | None = None  # grid position of each window's first input
     calendar: Calendar | None = None
+    exog: np.ndarray | None = None  # (values, k) covariate features aligned with the series
 
     def __len__(self) -> int:
         return self.windows.shape[0]
@@ -287,7 +293,10 @@ class WindowSet:
         x, level = normalise_inputs(w[:, : self.lookback], self.level_len)
         y = w[:, self.lookback :] - level
         first = None if self.positions is None else self.positions[idx]
-        return model_inputs(x, first, self.calendar), y.astype(np.float32)
+        exog = None
+        if self.exog is not None:
+            exog = self.exog[np.asarray(idx)[:, None] + np.arange(self.lookback)]  # (b, lookback, k)
+        return model_inputs(x, first, self.calendar, exog), y.astype(np.float32)
 
 
 def make(
@@ -297,10 +306,12 @@ def make(
     level_len: int,
     positions: np.ndarray | None = None,
     calendar: Calendar | None = None,
+    exog: np.ndarray | None = None,
 ) -> WindowSet:
     """All windows of ``lookback`` inputs followed by ``out_len`` targets (no copies).
 
-    ``positions`` (one per value of ``z``) place the windows on the grid for ``calendar``.
+    ``positions`` (one per value of ``z``) place the windows on the grid for ``calendar``;
+    ``exog`` (one row per value of ``z``) holds covariate features.
     """
     width = lookback + out_len
     if len(z) < width:
@@ -308,7 +319,7 @@ def make(
     else:
         view = sliding_window_view(np.asarray(z, dtype=np.float64), width)
     first = None if positions is None or calendar is None else np.asarray(positions, dtype=np.int64)
-    return WindowSet(view, lookback, out_len, level_len, first, calendar)
+    return WindowSet(view, lookback, out_len, level_len, first, calendar, exog)
 
 
 def fit_transforms(
@@ -361,11 +372,13 @@ def make_panel(
     level_len: int,
     positions: list[np.ndarray] | None = None,
     calendar: Calendar | None = None,
+    exog: list[np.ndarray] | None = None,
 ) -> WindowSet:
     """Windows over the series laid end to end; use ``split_panel`` starts, never crossing series."""
     flat = np.concatenate(z) if z else np.empty(0)
     pos = None if positions is None or calendar is None else np.concatenate(positions) if positions else None
-    return make(flat, lookback, out_len, level_len, pos, calendar)
+    features = np.concatenate(exog) if exog else None
+    return make(flat, lookback, out_len, level_len, pos, calendar, features)
 
 
 def split_panel(

@@ -29,9 +29,9 @@ def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     seen: list[float] = []
     real = backtesting._fit_members
 
-    def spy(cfg, series, positions, stage, on_epoch, epochs=None):
+    def spy(cfg, series, positions, stage, on_epoch, epochs=None, covs=None):
         seen.append(max(float(np.max(y)) for y in series))
-        return real(cfg, series, positions, stage, on_epoch, epochs)
+        return real(cfg, series, positions, stage, on_epoch, epochs, covs=covs)
 
     monkeypatch.setattr(backtesting, "_fit_members", spy)
     out = tmp_path / "bt"

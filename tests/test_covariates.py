@@ -1,0 +1,382 @@
+"""Covariates: past-observed and known-ahead columns as inputs, and predict --future."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast import covariates, data
+from forecast.config import DataConfig, Fill, ModelConfig, ModelKind
+from forecast.covariates import Covariates, CovariateScale
+from forecast.errors import DataError, RunError, UsageError
+from forecast.models import build_model
+
+runner = CliRunner()
+SMALL = ["--hidden-size", "16", "--layers", "1", "--no-plot", "--quiet"]
+
+
+def invoke(*args: object):
+    return runner.invoke(app_(), [str(a) for a in args])
+
+
+def app_():
+    from forecast.cli import app
+
+    return app
+
+
+def promo_frame(n: int = 200, seed: int = 1) -> pd.DataFrame:
+    """Monthly sales driven by a random promotion flag (known ahead) and a drifting price."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    promo = (rng.random(n) < 0.25).astype(int)
+    price = 10 + np.cumsum(rng.normal(0, 0.1, n))
+    sales = 100 + 20 * np.sin(2 * np.pi * t / 12) + 40 * promo + rng.normal(0, 3, n)
+    dates = pd.date_range("2000-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+    return pd.DataFrame({"date": dates, "sales": sales.round(2), "promo": promo, "price": price.round(3)})
+
+
+@pytest.fixture(scope="module")
+def promo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("promo") / "promo.csv"
+    promo_frame().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def promo_run(promo_csv: Path) -> Path:
+    """A run trained with promo known ahead and price observed."""
+    out = promo_csv.parent / "run"
+    result = invoke(
+        "train", promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--covariate", "price",
+        "--epochs", "40", "--out", out, "--runs-dir", promo_csv.parent / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def future_csv(path: Path, promo: list[int], start: str = "2016-09-01") -> Path:
+    dates = pd.date_range(start, periods=len(promo), freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "promo": promo}).to_csv(path, index=False)
+    return path
+
+
+# --- features: oracle against an obvious loop -------------------------------------------------
+
+
+def test_features_equal_a_loop() -> None:
+    rng = np.random.default_rng(0)
+    raw = rng.normal(5, 2, (14, 3))  # 1 past, 2 known ahead; rows 10.. are known-ahead rows
+    spec = Covariates(past=1, future=2, lead=3)
+    scale = CovariateScale((1.0, 2.0, -1.0), (2.0, 0.5, 4.0))
+    got = covariates.features(raw, 10, scale, spec, extra=6)
+    z = (raw - np.array(scale.shift)) / np.array(scale.scale)
+    assert got.shape == (16, 1 + 2 * 2) and got.dtype == np.float32
+    for j in range(16):
+        past = z[min(j, 9), 0]  # held at the last observed value
+        now = z[min(j, 13), 1:]  # known-ahead values as far as given, then the last one
+        later = z[min(j + 3, 13), 1:]
+        np.testing.assert_allclose(got[j], np.r_[past, now, later], rtol=1e-6)
+
+
+def test_hold_past_keeps_known_ahead_columns() -> None:
+    window = np.arange(2 * 6 * 3, dtype=np.float32).reshape(2, 6, 3)
+    held = covariates.hold_past(window, 4, past=1)
+    np.testing.assert_array_equal(held[:, 4:, 0], np.repeat(window[:, 3:4, 0], 2, axis=1))
+    np.testing.assert_array_equal(held[:, :, 1:], window[:, :, 1:])
+    np.testing.assert_array_equal(held[:, :4], window[:, :4])
+
+
+@pytest.mark.parametrize(("horizon", "lead", "extra"), [(12, 12, 0), (18, 12, 12), (5, 1, 4), (1, 1, 0)])
+def test_roll_extra(horizon: int, lead: int, extra: int) -> None:
+    assert covariates.roll_extra(horizon, lead) == extra
+
+
+def test_scales_round_trip_and_refuse_bad_numbers() -> None:
+    x = np.c_[np.arange(10.0), np.full(10, 3.0)]
+    (scale,) = covariates.fit_scales([x])
+    assert scale.scale[1] == 1.0  # a constant column is left unscaled, not divided by zero
+    np.testing.assert_allclose(scale.apply(x)[:, 0].mean(), 0.0, atol=1e-12)
+    raw = json.loads(json.dumps(covariates.scales_to_dict([scale])))
+    assert covariates.scales_from_dict(raw, 1, 2) == [scale]
+    for bad in ({"shift": [[0, 0]], "scale": [[1, -1]]}, {"shift": [[0]], "scale": [[1]]}, {}, None):
+        with pytest.raises(RunError, match="covariate_scale"):
+            covariates.scales_from_dict(bad, 1, 2)
+
+
+@pytest.mark.parametrize("kind", list(ModelKind))
+def test_head_reads_known_ahead_inputs(kind: ModelKind) -> None:
+    """The last output_size steps' known-ahead columns reach the output through the head."""
+    import torch
+
+    torch.manual_seed(0)
+    model = build_model(
+        ModelConfig(kind=kind, layers=1, hidden_size=4, input_size=3, output_size=2, ahead_inputs=1)
+    )
+    x = torch.zeros(1, 5, 3)
+    bumped = x.clone()
+    bumped[0, -2:, -1] = 1.0  # the known-ahead column at the two dates being forecast
+    effect = []
+    with torch.no_grad():
+        for weight in (0.0, 1.0):
+            model.ahead.weight.fill_(weight)
+            effect.append(model(bumped) - model(x))  # (1, 2)
+    torch.testing.assert_close(effect[1] - effect[0], torch.full((1, 2), 2.0))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def test_covariate_columns_are_read_and_not_taken_for_values(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    promo_frame(40).to_csv(path, index=False)
+    ds = data.read(DataConfig(path=str(path), covariates=("price",), future_covariates=("promo",)))
+    assert ds.value_col == "sales" and ds.covariate_cols == ("price", "promo")
+    frame = promo_frame(40)
+    np.testing.assert_allclose(ds.covariates, frame[["price", "promo"]].to_numpy())
+
+
+def test_missing_covariate_column_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    promo_frame(40).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"no column 'promos' \(--future-covariate\); columns are"):
+        data.read(DataConfig(path=str(path), value_col="sales", future_covariates=("promos",)))
+
+
+def test_empty_covariate_cell_names_line_and_date_unless_filled(tmp_path: Path) -> None:
+    frame = promo_frame(40).astype({"price": object})
+    frame.loc[5, "price"] = ""
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    cfg = DataConfig(path=str(path), value_col="sales", covariates=("price",))
+    with pytest.raises(
+        DataError, match=r"empty or NaN value in column 'price' at line 7 \(date 2000-06-01\)"
+    ):
+        data.read(cfg)
+    frame.loc[5, "price"] = "abc"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"value 'abc' in column 'price' at line 7 is not a number"):
+        data.read(cfg)
+    frame.loc[5, "price"] = ""
+    frame.to_csv(path, index=False)
+    ds = data.read(
+        DataConfig(path=str(path), value_col="sales", covariates=("price",), fill=Fill.interpolate)
+    )
+    expect = (float(promo_frame(40)["price"][4]) + float(promo_frame(40)["price"][6])) / 2
+    assert ds.covariates[5, 0] == pytest.approx(expect)
+
+
+def test_gaps_are_filled_in_covariates_too(tmp_path: Path) -> None:
+    frame = promo_frame(40).drop(index=[10, 11])
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    ds = data.read(DataConfig(path=str(path), value_col="sales", covariates=("price",), fill=Fill.ffill))
+    assert len(ds.frame) == 40 and ds.covariates[10, 0] == ds.covariates[9, 0] == ds.covariates[11, 0]
+
+
+def test_wide_series_share_the_covariate(tmp_path: Path) -> None:
+    frame = promo_frame(40).drop(columns="price")
+    frame["other"] = frame["sales"] * 2
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    ds = data.read(DataConfig(path=str(path), wide=True, future_covariates=("promo",)))
+    assert list(ds.ids) == ["other", "sales"]
+    for k in range(2):
+        np.testing.assert_array_equal(ds.covariates[ds.rows(k), 0], frame["promo"].to_numpy())
+
+
+def test_covariate_cannot_double_as_another_column() -> None:
+    with pytest.raises(UsageError, match="named twice"):
+        DataConfig(path="x.csv", covariates=("a",), future_covariates=("a",))
+    with pytest.raises(UsageError, match="cannot also be the date, value or id column"):
+        DataConfig(path="x.csv", value_col="a", covariates=("a",))
+
+
+# --- train, predict, backtest -------------------------------------------------------------------
+
+
+def _holdout_mase(promo_csv: Path, tmp: Path, *extra: str) -> float:
+    out = tmp / ("with" if extra else "without")
+    result = invoke(
+        "train", promo_csv, "--value-col", "sales", "--epochs", "60", "--out", out,
+        "--runs-dir", tmp / "runs", *extra, *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "metrics.json").read_text())["model"]["mase"]
+
+
+def test_known_ahead_covariate_clearly_improves_the_forecast(promo_csv: Path, tmp_path: Path) -> None:
+    """Sales jump by 40 in promotion months: a model that knows the plan forecasts them."""
+    without = _holdout_mase(promo_csv, tmp_path)
+    with_promo = _holdout_mase(promo_csv, tmp_path, "--future-covariate", "promo")
+    assert with_promo < 0.7 * without, (with_promo, without)
+    assert with_promo < 0.8  # and beats seasonal naive (MASE 1) clearly
+
+
+def test_run_records_covariates(promo_run: Path) -> None:
+    meta = json.loads((promo_run / "config.json").read_text())
+    assert meta["settings"]["data"]["covariates"] == ["price"]
+    assert meta["settings"]["data"]["future_covariates"] == ["promo"]
+    assert meta["settings"]["model"]["input_size"] == 1 + 2 + 1 + 2  # value, calendar, price, promo x 2
+    series = json.loads((promo_run / "series.json").read_text())
+    assert len(series["covariate_scale"]["shift"][0]) == 2
+
+
+def test_predict_needs_future_values(promo_run: Path, tmp_path: Path) -> None:
+    result = invoke("predict", "--run", promo_run, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 2
+    assert "known-ahead covariates ['promo']" in result.output and "--future" in result.output
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_predict_names_the_missing_dates(promo_run: Path, tmp_path: Path) -> None:
+    short = future_csv(tmp_path / "short.csv", [0, 1, 0, 0, 1, 0, 0, 0, 1, 1])
+    result = invoke("predict", "--run", promo_run, "--future", short, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 3, result.output
+    assert "lacks promo for 2 of the 12 forecast dates: 2017-07-01, 2017-08-01" in result.output
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_predict_refuses_bad_future_cells(promo_run: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    future_csv(path, [0] * 12)
+    text = path.read_text().splitlines()
+    text[3] = text[3].split(",")[0] + ","  # empty value on line 4
+    path.write_text("\n".join(text) + "\n")
+    result = invoke("predict", "--run", promo_run, "--future", path, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 3
+    assert "empty or non-finite value in column 'promo' at line 4 (date 2016-11-01)" in result.output
+    dup = tmp_path / "dup.csv"
+    dup.write_text(future_csv(tmp_path / "x.csv", [0] * 12).read_text() + "2016-09-01,1\n")
+    result = invoke("predict", "--run", promo_run, "--future", dup, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 3 and "duplicate date 2016-09-01 (line 14)" in result.output
+
+
+def test_predict_follows_the_promotion_plan(promo_run: Path, tmp_path: Path) -> None:
+    """Same history, two plans: a promotion month is forecast higher than the same month without."""
+    plans = {"none": [0] * 12, "march": [0] * 6 + [1] + [0] * 5}  # 2017-03-01 is step 7
+    got = {}
+    for name, plan in plans.items():
+        out = tmp_path / f"{name}.csv"
+        # extra rows before and after the forecast dates are ignored
+        result = invoke(
+            "predict", "--run", promo_run, "--future", future_csv(tmp_path / f"p-{name}.csv", [0, 0] + plan + [1], "2016-07-01"),
+            "--out", out, "--quiet",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        got[name] = pd.read_csv(out)
+    assert list(got["none"]["date"]) == list(
+        pd.date_range("2016-09-01", periods=12, freq="MS").strftime("%Y-%m-%d")
+    )
+    lift = got["march"]["forecast"] - got["none"]["forecast"]
+    assert lift[6] > 15  # the true effect is +40
+    assert lift[6] == lift.abs().max()
+
+
+def test_past_covariates_roll_forward_many_to_one(promo_csv: Path, tmp_path: Path) -> None:
+    """A many-to-one run with an observed covariate rolls 12 steps, holding the covariate."""
+    out = tmp_path / "m21"
+    result = invoke(
+        "train", promo_csv, "--value-col", "sales", "--covariate", "price", "--strategy", "many-to-one",
+        "--epochs", "3", "--out", out, "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = invoke("predict", "--run", out, "--horizon", 12, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["forecast"]
+    assert len(rows) == 12 and all(np.isfinite(r["forecast"]) for r in rows)
+
+
+def test_predict_data_without_the_covariate_column(promo_run: Path, tmp_path: Path) -> None:
+    path = tmp_path / "nocov.csv"
+    promo_frame().drop(columns="price").to_csv(path, index=False)
+    result = invoke(
+        "predict", "--run", promo_run, "--data", path, "--future", future_csv(tmp_path / "f.csv", [0] * 12)
+    )
+    assert result.exit_code == 3 and "no column 'price' (--covariate)" in result.output
+
+
+def test_panel_future_file_needs_each_series(tmp_path: Path) -> None:
+    frames = []
+    for k, seed in enumerate((1, 2)):
+        f = promo_frame(80, seed)
+        f.insert(0, "store", f"s{k}")
+        frames.append(f)
+    path = tmp_path / "panel.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", path, "--id-col", "store", "--value-col", "sales", "--future-covariate", "promo",
+        "--epochs", "2", "--out", out, "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    dates = pd.date_range("2006-09-01", periods=12, freq="MS").strftime("%Y-%m-%d")
+    future = pd.DataFrame({"store": "s0", "date": dates, "promo": 1})
+    future.to_csv(tmp_path / "future.csv", index=False)
+    result = invoke("predict", "--run", out, "--future", tmp_path / "future.csv")
+    assert (
+        result.exit_code == 3 and "series 's1' lacks promo for 12 of the 12 forecast dates" in result.output
+    )
+    pd.concat([future, future.assign(store="s1", promo=0)]).to_csv(tmp_path / "future.csv", index=False)
+    result = invoke("predict", "--run", out, "--future", tmp_path / "future.csv", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == 24
+
+
+def test_backtest_with_covariates(promo_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bt"
+    result = invoke(
+        "backtest", promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--covariate", "price",
+        "--folds", 2, "--epochs", "3", "--out", out, *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out / "backtest.csv")) == 24
+
+
+def test_covariates_from_a_config_file(promo_csv: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "train.toml"
+    cfg.write_text(
+        '[train]\nvalue-col = "sales"\nfuture-covariate = ["promo"]\ncovariate = "price"\nepochs = 2\n'
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "train", promo_csv, "--config", cfg, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL
+    )
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "config.json").read_text())["settings"]["data"]
+    assert settings["future_covariates"] == ["promo"] and settings["covariates"] == ["price"]
+
+
+def test_tampered_covariate_scales_are_refused(promo_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from forecast import artifacts
+
+    copy = tmp_path / "copy"
+    shutil.copytree(promo_run, copy)
+    series = json.loads((copy / "series.json").read_text())
+    del series["covariate_scale"]
+    artifacts.write_json(copy / "series.json", series)
+    meta = json.loads((copy / "config.json").read_text())
+    meta["series_sha256"] = artifacts.sha256_file(copy / "series.json")
+    artifacts.write_json(copy / "config.json", meta)
+    result = invoke("predict", "--run", copy, "--future", future_csv(tmp_path / "f.csv", [0] * 12))
+    assert result.exit_code == 4 and "covariate_scale" in result.output
+
+
+def test_info_lists_covariates(promo_run: Path) -> None:
+    result = invoke("info", promo_run)
+    assert result.exit_code == 0, result.output
+    assert "covariates observed ['price'], known ahead ['promo']" in result.output
+
+
+def test_validate_checks_covariate_columns(promo_csv: Path) -> None:
+    ok = invoke("validate", promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--quiet")
+    assert ok.exit_code == 0, ok.output
+    bad = invoke("validate", promo_csv, "--value-col", "sales", "--covariate", "prices")
+    assert bad.exit_code == 3 and "no column 'prices' (--covariate)" in bad.output
