@@ -45,7 +45,7 @@ def main() -> None:
     os.environ["FORECAST_THREADS"] = str(threads)  # fit sets torch's thread count from this
 
     def rate(kind: ModelKind, train_cfg: TrainConfig) -> float:
-        rng = seed_everything(0)  # as pipeline._fit_members: seed, build, fit
+        rng = seed_everything(0)  # as fitting.fit_members: seed, build, fit
         model = build_model(ModelConfig(kind=kind, output_size=m3panel.HORIZON))
         result = fit(model, ws, starts, starts[:0], train_cfg, rng)
         return train_cfg.epochs * min(len(starts), train_cfg.windows_per_epoch) / result.seconds

@@ -20,18 +20,9 @@ import pandas as pd
 from forecast import artifacts, data, distributed, evaluation, intervals, metrics, output
 from forecast.config import RunConfig
 from forecast.errors import UsageError
-from forecast.pipeline import (
-    LEVELS,
-    _calibrate,
-    _covariates,
-    _coverage,
-    _date_text,
-    _fit_members,
-    _resolve,
-    calendar_of,
-    exog_of,
-    recent_history,
-)
+from forecast.evaluation import coverage, date_text
+from forecast.fitting import calendar_of, calibrate, exog_of, fit_members, resolve, series_covariates
+from forecast.pipeline import LEVELS, recent_history
 from forecast.train import EpochInfo
 
 __all__ = ["BacktestOutcome", "backtest"]
@@ -64,18 +55,18 @@ def backtest(
     if distributed.from_env().active:  # each process would train and write its own report
         raise UsageError("backtest runs as one process; start it without torchrun (only train scales out)")
     ds = data.read(cfg.data)
-    probe = _resolve(cfg, ds)
+    probe = resolve(cfg, ds)
     horizon = probe.window.horizon
     assert horizon
     step = step or horizon
     span = horizon + (folds - 1) * step  # points held back at the earliest origin
-    cfg = _resolve(dataclasses.replace(cfg, window=dataclasses.replace(cfg.window, test_size=span)), ds)
+    cfg = resolve(dataclasses.replace(cfg, window=dataclasses.replace(cfg.window, test_size=span)), ds)
     w = cfg.window
     assert w.lookback and w.season
     need = w.lookback + cfg.model.output_size
     series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
     positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
-    covs = _covariates(cfg, ds)  # known-ahead ones are used after each origin, past ones are not
+    covs = series_covariates(cfg, ds)  # known-ahead ones are used after each origin, past ones are not
     warnings = list(ds.warnings)
     parts, tables, by_fold, fitted = [], [], [], None
     for f in range(folds):
@@ -83,7 +74,7 @@ def backtest(
         keep = [k for k, y in enumerate(series) if len(y) - back >= need]
         cut = [series[k][: len(series[k]) - back] for k in keep]
         if fitted is None or retrain:
-            fitted = _fit_members(
+            fitted = fit_members(
                 cfg,
                 cut,
                 [positions[k][: len(c)] for k, c in zip(keep, cut)],
@@ -91,7 +82,7 @@ def backtest(
                 on_epoch,
                 covs=None if covs is None else [covs[k][: len(c)] for k, c in zip(keep, cut)],
             )
-            held, _ = _calibrate(
+            held, _ = calibrate(
                 cfg,
                 fitted,
                 cut,
@@ -134,7 +125,7 @@ def backtest(
         "horizon": horizon,
         "retrain": retrain,
         "overall": overall,
-        "coverage": _coverage(frame, levels),
+        "coverage": coverage(frame, levels),
         "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series)),
         "by_fold": by_fold,
     }
@@ -181,8 +172,8 @@ def _fold_frame(
         part = {
             "series": str(ds.ids[k]),
             "fold": fold,
-            "origin": _date_text(pd.DatetimeIndex([origin]))[0],
-            "date": _date_text(dates[len(dates) - back : len(dates) - back + n]),
+            "origin": date_text(pd.DatetimeIndex([origin]))[0],
+            "date": date_text(dates[len(dates) - back : len(dates) - back + n]),
             "actual": actual[i],
             "forecast": fc[i][:n],
         }

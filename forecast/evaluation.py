@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from forecast import baselines, metrics
 
-__all__ = ["score", "verdict", "BASELINES"]
+if TYPE_CHECKING:
+    from forecast import data
+
+__all__ = ["score", "verdict", "coverage", "holdout_frame", "date_text", "date_format", "BASELINES"]
 
 BASELINES = ("naive", "seasonal_naive", "drift")
 
@@ -71,3 +74,47 @@ def verdict(name: str, scores: dict[str, Any], n_series: int) -> str:
         f"warning: {name} does not beat seasonal naive ({label} {model:.3f} vs {base:.3f}); "
         "the seasonal-naive forecast is the safer choice here"
     )
+
+
+def coverage(frame: pd.DataFrame, levels: tuple[int, ...]) -> dict[str, float | None]:
+    """Share of actuals inside each interval (None where there are no intervals)."""
+    out: dict[str, float | None] = {}
+    for lv in levels:
+        lo, hi = frame[f"lo-{lv}"].to_numpy(), frame[f"hi-{lv}"].to_numpy()
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        inside = (frame["actual"].to_numpy() >= lo) & (frame["actual"].to_numpy() <= hi)
+        out[str(lv)] = float(inside[ok].mean()) if ok.any() else None
+    return out
+
+
+def holdout_frame(
+    ds: data.Dataset,
+    trained: np.ndarray,
+    test_size: int,
+    actuals: list[np.ndarray],
+    fc: np.ndarray,
+    base: list[dict[str, np.ndarray]],
+) -> pd.DataFrame:
+    """Rows series,date,actual,forecast,<baselines>: the last ``test_size`` dates of each series."""
+    ends = ds.indptr[np.asarray(trained, dtype=np.int64) + 1]
+    rows = (ends[:, None] - test_size + np.arange(test_size)).ravel()
+    grid = pd.date_range(ds.anchor, periods=int(ds.positions[rows].max()) + 1, freq=ds.freq)
+    return pd.DataFrame(
+        {
+            "series": np.repeat(np.asarray([str(ds.ids[k]) for k in trained], dtype=object), test_size),
+            "date": date_text(grid[ds.positions[rows]]),
+            "actual": np.concatenate(actuals) if actuals else np.empty(0),
+            "forecast": np.asarray(fc).ravel(),
+            **{name: np.concatenate([b[name] for b in base]) for name in BASELINES},
+        }
+    )
+
+
+def date_text(dates: pd.DatetimeIndex, fmt: str | None = None) -> pd.Index:
+    """Dates as text in ``fmt``, by default the format these dates need (see ``date_format``)."""
+    return dates.strftime(fmt or date_format(dates))
+
+
+def date_format(dates: pd.DatetimeIndex) -> str:
+    """Dates alone where every one is midnight, else dates with the time."""
+    return "%Y-%m-%d" if bool((dates == dates.normalize()).all()) else "%Y-%m-%d %H:%M:%S"

@@ -17,7 +17,9 @@ import pandas as pd
 from forecast import artifacts, baselines, covariates, data, intervals, output, validate, windows
 from forecast.config import RunConfig
 from forecast.errors import DataError, RunError, UsageError
-from forecast.pipeline import FALLBACK, LEVELS, MODEL, _date_format, calendar_of, covariates_of, exog_of
+from forecast.evaluation import date_format
+from forecast.fitting import calendar_of, covariates_of, exog_of
+from forecast.pipeline import FALLBACK, LEVELS, MODEL
 
 __all__ = ["LoadedRun", "PredictOutcome", "load_run", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
 
@@ -179,7 +181,7 @@ def predict(
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
     grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
-    fmt = _date_format(grid)  # one format for the whole file, whatever dates a chunk holds
+    fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []

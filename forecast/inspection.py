@@ -15,7 +15,8 @@ import pandas as pd
 from forecast import artifacts, data, validate
 from forecast.config import RunConfig, Strategy
 from forecast.errors import DataError, RunError
-from forecast.pipeline import _resolve, default_horizon, default_lookback, recent_history
+from forecast.fitting import default_horizon, default_lookback, resolve
+from forecast.pipeline import recent_history
 
 __all__ = ["Validation", "check", "info", "plot_run"]
 
@@ -83,7 +84,7 @@ def check(cfg: RunConfig) -> Validation:
     need = lookback + out_len
     error = None
     try:
-        _resolve(cfg, data.read(cfg.data))  # exactly what train runs
+        resolve(cfg, data.read(cfg.data))  # exactly what train runs
     except DataError as exc:
         error = str(exc)
     return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)

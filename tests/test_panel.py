@@ -183,8 +183,8 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
 
 
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
+    from forecast.fitting import calendar_of
     from forecast.forecasting import load_run
-    from forecast.pipeline import calendar_of
     from forecast.predict import forecast_panel
 
     path = tmp_path / "p.csv"
