@@ -108,7 +108,7 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("forecast.data.open", refuse, raising=False)
+    monkeypatch.setattr("forecast.tables.open", refuse, raising=False)
     with pytest.raises(DataError, match=_file(path) + r".*cannot be read \(Permission denied\).*permissions"):
         _read(path)
 
@@ -487,7 +487,7 @@ ODD_CELLS += ["Infinity", "1e999", "1e-999", "-0", "00012", "+5", "5.", ".5", "1
 def test_arrow_cast_agrees_with_pandas_on_odd_cells(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str, fill: Fill
 ) -> None:
-    from forecast import data
+    from forecast import cells
 
     def outcome() -> object:
         try:
@@ -497,13 +497,13 @@ def test_arrow_cast_agrees_with_pandas_on_odd_cells(
 
     path = _write(tmp_path, _monthly(["1", "2", cell, "4", "5"]))
     fast = outcome()
-    monkeypatch.setattr(data, "_cast_float", lambda col: None)  # the pandas-only parse of old
+    monkeypatch.setattr(cells, "_cast_float", lambda col: None)  # the pandas-only parse of old
     monkeypatch.setattr(
-        data, "_to_float", lambda text: pd.to_numeric(text, errors="coerce").astype(np.float64)
+        cells, "_to_float", lambda text: pd.to_numeric(text, errors="coerce").astype(np.float64)
     )
     slow = outcome()
     assert fast == slow
-    if "nan" in cell.lower() and cell not in data._MISSING:  # NaN spelt otherwise than the missing markers
+    if "nan" in cell.lower() and cell not in cells.MISSING:  # NaN spelt otherwise than the missing markers
         assert fast == slow == f"{path}: value {cell!r} in column 'value' at line 4 is not a number"
 
 

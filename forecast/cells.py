@@ -1,0 +1,182 @@
+"""Cells to values: dates and numbers parsed column by column, with errors naming the cell.
+
+Fast paths (Arrow casts, each distinct date parsed once) fall back to pandas' exact parsing
+wherever a cell is unusual, so both give the same values and the same messages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError
+
+__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values"]
+
+MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
+
+
+def is_text(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) or col.dtype == object
+
+
+def is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
+
+
+def parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
+        parsed = col
+        empty = parsed.isna().to_numpy()
+        if empty.any():
+            raise DataError(
+                f"{name}: empty date in column '{date_col}' at line {col.index[int(empty.argmax())]}"
+            )
+        if parsed.dt.tz is not None:  # each distinct instant once (a panel repeats its dates)
+            codes, uniques = pd.factorize(parsed)
+            local = _drop_zone(
+                uniques.tz_localize(None).to_numpy(), uniques.tz_convert("UTC").tz_localize(None).to_numpy()
+            )
+            parsed = pd.Series(local[codes], index=col.index)
+    elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
+        text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
+        parsed = _parse_date_text(text, name, date_col)
+    elif not is_text(col):
+        raise DataError(
+            f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
+        )
+    else:
+        parsed = _parse_date_text(col, name, date_col)
+    return parsed
+
+
+def _drop_zone(wall: np.ndarray, utc: np.ndarray) -> np.ndarray:
+    """Zone-aware dates as naive ones: their local wall-clock time, as the file writes them.
+
+    Local midnights stay midnights across a DST change (in UTC, daily data would fall off its
+    grid). UTC only where wall time would spoil a sub-daily series: two instants with one wall
+    time (the hour repeated in autumn), or steps less regular than in UTC (the hour skipped
+    in spring). ``wall`` and ``utc`` hold the same dates, NaT where one is unparsable.
+    """
+    known = ~np.isnat(utc)
+    if len(np.unique(wall[known] - utc[known])) <= 1:  # one offset: the same steps either way
+        return wall
+    wall_sorted, utc_sorted = np.unique(wall[known]), np.unique(utc[known])
+    if len(wall_sorted) < len(utc_sorted):
+        return utc
+    if len(np.unique(np.diff(utc_sorted))) < len(np.unique(np.diff(wall_sorted))):
+        return utc
+    return wall
+
+
+def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
+    """Parse each distinct text once (a panel repeats its dates in every series)."""
+    codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=col.dtype).str.strip()
+    empty = text.isin(MISSING).to_numpy()
+    if empty.any():
+        line = col.index[int(np.isin(codes, np.flatnonzero(empty)).argmax())]
+        raise DataError(f"{name}: empty date in column '{date_col}' at line {line}")
+    years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
+        parsed = _dates_one_by_one(text)
+    else:
+        if parsed.dt.tz is not None:
+            wall = parsed.dt.tz_localize(None).to_numpy()
+            parsed = pd.Series(_drop_zone(wall, parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()))
+    bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
+    if bad.any():
+        i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
+        raise DataError(
+            f"{name}: cannot parse date {text.iloc[codes[i]]!r} in column '{date_col}' at line {col.index[i]}; "
+            f"dates must share one format (first value is {text.iloc[codes[0]]!r})"
+        )
+    return pd.Series(parsed.to_numpy()[codes], index=col.index)
+
+
+def _dates_one_by_one(text: pd.Series) -> pd.Series:
+    """Slow path (mixed offsets): each date alone, zones dropped as ``_drop_zone`` says; NaT where
+    awareness differs from the first."""
+    stamps = [pd.to_datetime(v, errors="coerce") for v in text]
+    aware = [s is not pd.NaT and s.tzinfo is not None for s in stamps]
+    stamps = [s if a == aware[0] else pd.NaT for s, a in zip(stamps, aware, strict=True)]
+    if not aware[0]:
+        return pd.Series(pd.to_datetime(stamps, errors="coerce"), index=text.index)
+    wall = pd.to_datetime([s if s is pd.NaT else s.tz_localize(None) for s in stamps]).to_numpy()
+    utc = pd.to_datetime(
+        [s if s is pd.NaT else s.tz_convert("UTC").tz_localize(None) for s in stamps]
+    ).to_numpy()
+    return pd.Series(_drop_zone(wall, utc.astype(wall.dtype)), index=text.index)
+
+
+def parse_values(
+    col: pd.Series, name: str, value_col: str, thousands: str | None, allow_empty: bool = False
+) -> np.ndarray:
+    if not is_text(col):
+        if not is_number(col):
+            raise DataError(f"{name}: column '{value_col}' holds {col.dtype} values, not numbers")
+        numbers = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(numbers).any() and not (allow_empty and np.isnan(numbers).all()):
+            raise DataError(
+                f"{name}: column '{value_col}' holds no finite number; pick another with --value-col"
+            )
+        return numbers
+    quick = None if thousands else _cast_float(col)  # plain numbers in every cell: no stripped copies
+    if quick is not None:
+        numbers = pd.Series(quick, index=col.index)
+        missing = numbers.isna()
+    else:
+        text = col.str.strip()
+        if thousands:
+            text = text.str.replace(thousands, "", regex=False)
+        missing = text.isin(MISSING)
+        numbers = _to_float(text.where(~missing))
+    bad = (numbers.isna() & ~missing).to_numpy()
+    if bad.any():
+        i = int(bad.argmax())
+        value = col.iloc[i].strip()
+        hint = " (a thousands separator? use --thousands ,)" if "," in value else ""
+        raise DataError(
+            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}"
+        )
+    if not np.isfinite(numbers).any() and not (allow_empty and missing.all()):
+        raise DataError(f"{name}: column '{value_col}' holds no finite number; pick another with --value-col")
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def _cast_float(col: pd.Series) -> np.ndarray | None:
+    """Arrow's cast of a whole text column to float64, or None if any cell is not a plain number.
+
+    Arrow also reads '-nan', 'nAn' or 'nan(1)' as NaN; only the cells in ``MISSING`` are
+    missing, so any other NaN sends the column to the exact path, which names the cell.
+    """
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        numbers = pc.cast(col.array.__arrow_array__(), pa.float64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    nan = np.isnan(numbers)
+    if nan.any() and not col[nan].isin(MISSING).all():
+        return None
+    return numbers
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers from text (missing cells already NaN): Arrow's cast, pandas' where that refuses."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            cast = pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64())
+            return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # a bad cell somewhere: pandas finds which
+    return pd.to_numeric(text, errors="coerce").astype(np.float64)
