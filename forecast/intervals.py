@@ -84,7 +84,8 @@ def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
     for h in range(errors.shape[1]):
         e = np.abs(errors[:, h])
         e = np.sort(e[np.isfinite(e)])
-        if e.size == 0:
+        if e.size == 0:  # no error at this step: empty, not a zero-width interval
+            out[:, h] = np.nan
             continue
         for j, lv in enumerate(levels):
             rank = int(np.ceil((e.size + 1) * lv / 100)) - 1
@@ -103,8 +104,8 @@ def bounds(
     Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
     """
     calibrated = errors.shape[1] if errors.size else 0
-    out = np.zeros((len(wanted), 2 * len(levels), horizon))
-    if calibrated == 0:
+    out = np.full((len(wanted), 2 * len(levels), horizon), np.nan)
+    if calibrated == 0:  # no out-of-sample errors at all: no interval can be promised
         return out
     pooled = _quantiles(errors, levels)
     counts = np.bincount(series, minlength=max(wanted, default=0) + 1) if len(series) else np.zeros(1)

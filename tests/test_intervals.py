@@ -43,6 +43,10 @@ def test_too_few_errors_leave_the_level_empty() -> None:
     assert out[0, 1, 0] == 9 and np.isnan(out[0, 2:, 0]).all()
 
 
-def test_no_errors_gives_zero_width() -> None:
+def test_no_errors_gives_empty_intervals_not_zero_width() -> None:
+    """Without out-of-sample errors nothing can be promised: NaN (empty cells), never lo = hi."""
     out = intervals.bounds(np.empty((0, 3), dtype=np.float32), np.empty(0, dtype=np.int64), [0], [80], 3)
-    assert (out == 0).all()
+    assert out.shape == (1, 2, 3) and np.isnan(out).all()
+    only_first = np.array([[0.1, np.nan, np.nan]] * 40)  # steps 2 and 3 never observed
+    out = intervals.bounds(only_first, np.zeros(40, dtype=np.int64), [0], [80], 3)
+    assert np.isfinite(out[0, :, 0]).all() and np.isnan(out[0, :, 1:]).all()

@@ -320,3 +320,19 @@ def test_non_finite_forecast_writes_nothing(
     assert result.exit_code == 4 and "non-finite" in result.stderr
     left = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")]
     assert left == []  # no file, no temporary left behind
+
+
+def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) -> None:
+    """Series too short for a validation split leave the hold-out uncalibrated: its interval
+    cells are empty and its coverage is null, never a zero-width interval around the forecast."""
+    path = tmp_path / "short.csv"
+    make_panel(6, 60, short_every=0).to_csv(path, index=False)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", path, "--id-col", "series", "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs",
+        "--no-plot", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    holdout = pd.read_csv(out / "holdout.csv")
+    assert holdout[["lo-80", "hi-80", "lo-95", "hi-95"]].isna().all().all()
+    assert json.loads((out / "metrics.json").read_text())["holdout_coverage"] == {"80": None, "95": None}
