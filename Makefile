@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python bench/bigpanel.py --format csv --epochs 1
 	$(BIN)/python bench/bigpanel.py --format parquet --epochs 1
 	$(BIN)/python bench/m3.py
+	$(BIN)/python bench/calendar_inputs.py
+	$(BIN)/python bench/covariates.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -195,7 +195,9 @@ def _main(
 
 @command(
     "train",
-    epilog="Example: forecast train sample_data/alcohol_sales.csv --model gru --epochs 50\n\n" + EXIT_CODES,
+    epilog="Examples: forecast train sample_data/alcohol_sales.csv --model gru --epochs 50\n\n"
+    "forecast train sales.csv --id-col store --future-covariate promo --covariate temperature\n\n"
+    + EXIT_CODES,
 )
 def train_cmd(
     data: Annotated[
@@ -389,7 +391,11 @@ def _build_config(
     )
 
 
-@command("predict", epilog="Example: forecast predict --horizon 24 --out next2y.csv\n\n" + EXIT_CODES)
+@command(
+    "predict",
+    epilog="Examples: forecast predict --horizon 24 --out next2y.csv\n\n"
+    "forecast predict --future plan.csv (runs with --future-covariate)\n\n" + EXIT_CODES,
+)
 def predict_cmd(
     horizon: Annotated[
         Optional[int],

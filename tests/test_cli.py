@@ -38,7 +38,7 @@ def test_every_command_has_help_and_is_in_readme() -> None:
         name = cmd.name
         result = invoke(name, "--help")
         assert result.exit_code == 0, result.output
-        assert "Example:" in result.output
+        assert "Example:" in result.output or "Examples:" in result.output
         assert f"forecast {name}" in readme, name
 
 
