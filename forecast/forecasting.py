@@ -246,6 +246,8 @@ def predict(
                 preview.append(frame.head(PREVIEW_ROWS - kept))
                 kept += len(preview[-1])
     warnings = list(ds.warnings)
+    if future_path and not ahead:
+        warnings.append(f"--future {future_path} ignored: the run was trained without --future-covariate")
     fallback = int((~use_model).sum())
     if fallback and ds.panel:
         warnings.append(

@@ -380,3 +380,17 @@ def test_validate_checks_covariate_columns(promo_csv: Path) -> None:
     assert ok.exit_code == 0, ok.output
     bad = invoke("validate", promo_csv, "--value-col", "sales", "--covariate", "prices")
     assert bad.exit_code == 3 and "no column 'prices' (--covariate)" in bad.output
+
+
+def test_future_file_for_a_run_without_known_ahead_covariates_is_ignored_with_a_warning(
+    promo_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "plain"
+    result = invoke(
+        "train", promo_csv, "--value-col", "sales", "--epochs", "2", "--out", out, "--runs-dir", tmp_path / "runs",
+        *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = invoke("predict", "--run", out, "--future", future_csv(tmp_path / "f.csv", [1] * 12), "--json")
+    assert result.exit_code == 0, result.output
+    assert any("ignored" in w for w in json.loads(result.stdout)["warnings"])
