@@ -24,7 +24,11 @@ def is_number(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
-def parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
+def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = None) -> pd.Series:
+    """Naive datetimes; zone-aware dates become wall-clock ("wall") or UTC ("utc") time as
+    ``_drop_zone`` decides, or as ``zone`` says (a second file read the way the first was).
+    The choice made is in the result's ``attrs["zone"]`` (None for naive dates)."""
+    chosen: list[str] = []
     if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
         parsed = col
         empty = parsed.isna().to_numpy()
@@ -35,23 +39,29 @@ def parse_dates(col: pd.Series, name: str, date_col: str) -> pd.Series:
         if parsed.dt.tz is not None:  # each distinct instant once (a panel repeats its dates)
             codes, uniques = pd.factorize(parsed)
             local = _drop_zone(
-                uniques.tz_localize(None).to_numpy(), uniques.tz_convert("UTC").tz_localize(None).to_numpy()
+                uniques.tz_localize(None).to_numpy(),
+                uniques.tz_convert("UTC").tz_localize(None).to_numpy(),
+                zone,
+                chosen,
             )
             parsed = pd.Series(local[codes], index=col.index)
     elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
         text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
-        parsed = _parse_date_text(text, name, date_col)
+        parsed = _parse_date_text(text, name, date_col, zone, chosen)
     elif not is_text(col):
         raise DataError(
             f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
         )
     else:
-        parsed = _parse_date_text(col, name, date_col)
+        parsed = _parse_date_text(col, name, date_col, zone, chosen)
+    parsed.attrs["zone"] = chosen[0] if chosen else None
     return parsed
 
 
-def _drop_zone(wall: np.ndarray, utc: np.ndarray) -> np.ndarray:
+def _drop_zone(
+    wall: np.ndarray, utc: np.ndarray, zone: str | None = None, chosen: list[str] | None = None
+) -> np.ndarray:
     """Zone-aware dates as naive ones: their local wall-clock time, as the file writes them.
 
     Local midnights stay midnights across a DST change (in UTC, daily data would fall off its
@@ -59,18 +69,28 @@ def _drop_zone(wall: np.ndarray, utc: np.ndarray) -> np.ndarray:
     time (the hour repeated in autumn), or steps less regular than in UTC (the hour skipped
     in spring). ``wall`` and ``utc`` hold the same dates, NaT where one is unparsable.
     """
+    if zone is None:
+        zone = _zone_for(wall, utc)
+    if chosen is not None:
+        chosen.append(zone)
+    return utc if zone == "utc" else wall
+
+
+def _zone_for(wall: np.ndarray, utc: np.ndarray) -> str:
     known = ~np.isnat(utc)
     if len(np.unique(wall[known] - utc[known])) <= 1:  # one offset: the same steps either way
-        return wall
+        return "wall"
     wall_sorted, utc_sorted = np.unique(wall[known]), np.unique(utc[known])
     if len(wall_sorted) < len(utc_sorted):
-        return utc
+        return "utc"
     if len(np.unique(np.diff(utc_sorted))) < len(np.unique(np.diff(wall_sorted))):
-        return utc
-    return wall
+        return "utc"
+    return "wall"
 
 
-def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
+def _parse_date_text(
+    col: pd.Series, name: str, date_col: str, zone: str | None = None, chosen: list[str] | None = None
+) -> pd.Series:
     """Parse each distinct text once (a panel repeats its dates in every series)."""
     codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=col.dtype).str.strip()
@@ -82,11 +102,12 @@ def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
     except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
-        parsed = _dates_one_by_one(text)
+        parsed = _dates_one_by_one(text, zone, chosen)
     else:
         if parsed.dt.tz is not None:
             wall = parsed.dt.tz_localize(None).to_numpy()
-            parsed = pd.Series(_drop_zone(wall, parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()))
+            utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            parsed = pd.Series(_drop_zone(wall, utc, zone, chosen))
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
     if bad.any():
         i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
@@ -97,7 +118,7 @@ def _parse_date_text(col: pd.Series, name: str, date_col: str) -> pd.Series:
     return pd.Series(parsed.to_numpy()[codes], index=col.index)
 
 
-def _dates_one_by_one(text: pd.Series) -> pd.Series:
+def _dates_one_by_one(text: pd.Series, zone: str | None = None, chosen: list[str] | None = None) -> pd.Series:
     """Slow path (mixed offsets): each date alone, zones dropped as ``_drop_zone`` says; NaT where
     awareness differs from the first."""
     stamps = [pd.to_datetime(v, errors="coerce") for v in text]
@@ -109,7 +130,7 @@ def _dates_one_by_one(text: pd.Series) -> pd.Series:
     utc = pd.to_datetime(
         [s if s is pd.NaT else s.tz_convert("UTC").tz_localize(None) for s in stamps]
     ).to_numpy()
-    return pd.Series(_drop_zone(wall, utc.astype(wall.dtype)), index=text.index)
+    return pd.Series(_drop_zone(wall, utc.astype(wall.dtype), zone, chosen), index=text.index)
 
 
 def parse_values(

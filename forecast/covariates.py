@@ -11,7 +11,8 @@ Two kinds of extra columns ride along with the values:
   the dates being forecast, and the network needs no separate decoder.
 
 Every covariate is standardised per series with the mean and standard deviation of the
-training rows (``CovariateScale``, kept as plain JSON numbers in series.json).
+training rows, except 0/1 indicators, which stay as they are (``CovariateScale``, kept as
+plain JSON numbers in series.json).
 """
 
 from __future__ import annotations
@@ -66,14 +67,20 @@ class CovariateScale:
 
 
 def fit_scales(raw: Sequence[np.ndarray]) -> list[CovariateScale]:
-    """Mean and standard deviation of each series' training rows (scale 1 for a constant column)."""
+    """Mean and standard deviation of each series' training rows (scale 1 for a constant column).
+
+    0/1 indicator columns (every training value 0 or 1, in every series) stay as they are: a
+    promotion is 1 in a series with one promotion as in a series with many, where
+    standardising would make the same event 7 in one and 2 in the other."""
+    width = raw[0].shape[1] if len(raw) else 0
+    flags = np.array([all(np.isin(x[:, c], (0.0, 1.0)).all() for x in raw) for c in range(width)], dtype=bool)
     out = []
     for x in raw:
         x = np.asarray(x, dtype=np.float64)
         mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
         std = x.std(axis=0) if len(x) else np.ones(x.shape[1])
-        std = np.where(np.isfinite(std) & (std > 1e-12 * np.maximum(np.abs(mean), 1.0)), std, 1.0)
-        mean = np.where(np.isfinite(mean), mean, 0.0)
+        std = np.where(np.isfinite(std) & (std > 1e-12 * np.maximum(np.abs(mean), 1.0)) & ~flags, std, 1.0)
+        mean = np.where(np.isfinite(mean) & ~flags, mean, 0.0)
         out.append(CovariateScale(tuple(map(float, mean)), tuple(map(float, std))))
     return out
 

@@ -45,6 +45,7 @@ class Dataset:
     indptr: np.ndarray  # rows of series k are indptr[k]:indptr[k + 1]
     warnings: list[str] = field(default_factory=list)
     covariate_cols: tuple[str, ...] = ()  # past-observed columns first, then those known ahead
+    zone: str | None = None  # zone-aware dates read as "wall" clock or "utc" time (cells.parse_dates)
 
     @property
     def covariates(self) -> np.ndarray:
@@ -96,6 +97,7 @@ class Rows:
     id_col: str | None
     panel: bool
     covariate_cols: tuple[str, ...] = ()
+    zone: str | None = None
 
 
 def read_rows(cfg: DataConfig) -> Rows:
@@ -114,9 +116,10 @@ def read_rows(cfg: DataConfig) -> Rows:
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
         dates = parse_dates(raw.pop(date_col), name, date_col)  # popped: big files free it early
+        zone = dates.attrs.get("zone")
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates)
+    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates, zone)
 
 
 def read(cfg: DataConfig) -> Dataset:
@@ -149,14 +152,18 @@ def read(cfg: DataConfig) -> Dataset:
         indptr=np.r_[starts, len(codes)].astype(np.int64),
         warnings=reg.notes,
         covariate_cols=parsed.covariate_cols,
+        zone=parsed.zone,
     )
 
 
-def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...]) -> pd.DataFrame:
+def read_future(
+    path: str, cfg: DataConfig, columns: tuple[str, ...], zone: str | None = None
+) -> pd.DataFrame:
     """Known-ahead covariate values (``predict --future``): rows ``unique_id`` (None without an
     id column: the rows hold for every series), ``ds``, ``_line`` and ``columns``, in file order.
 
     The date column is the run's when the file has it; the id column must be the run's.
+    Zone-aware dates are read as ``zone`` says: the way the data file's were.
     """
     name = str(path)
     with warnings.catch_warnings():
@@ -172,7 +179,7 @@ def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...]) -> pd.Data
         out = pd.DataFrame(
             {
                 "unique_id": _series_ids(raw[cfg.id_col], name, cfg.id_col) if cfg.id_col else None,
-                "ds": parse_dates(raw[date_col], name, date_col).to_numpy(),
+                "ds": parse_dates(raw[date_col], name, date_col, zone).to_numpy(),
                 "_line": raw.index.to_numpy(),
             }
         )

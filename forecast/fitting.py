@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecast import covariates, data, distributed, evaluation, intervals, validate, windows
 from forecast.config import RunConfig, Strategy
-from forecast.errors import DataError
+from forecast.errors import DataError, UsageError
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.train import EpochInfo
@@ -84,6 +84,12 @@ def resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
         typical = int(np.median(lengths[lengths >= need])) - test_size
         window = dataclasses.replace(
             window, val_size=_default_val_size(typical, lookback, out_len, horizon, len(lengths))
+        )
+    if cfg.data.future_covariates and out_len > lookback:
+        raise UsageError(
+            f"--future-covariate needs --lookback ({lookback}) at least --horizon ({horizon}) with "
+            "many-to-many: the last horizon input steps carry the forecast dates' values. Raise "
+            "--lookback, lower --horizon or use --strategy many-to-one"
         )
     calendar = CALENDAR_DEFAULT if w.calendar is None else w.calendar
     calendar = calendar and season > 1

@@ -147,7 +147,6 @@ def predict(
             f"{loaded.path} was trained with known-ahead covariates {list(ahead)}; give their values "
             f"for the {horizon} dates after the last observation with --future FILE"
         )
-    future = data.read_future(future_path, cfg.data, ahead) if ahead and future_path else None
     source = data_path or meta["data"]["path"]
     # the run's columns and frequency: a file that differs fails with what differs
     ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
@@ -182,6 +181,17 @@ def predict(
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
     grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
     fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
+    covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
+    ahead_values = None
+    if ahead and future_path and use_model.any():  # checked for every series before any forecast
+        future = data.read_future(future_path, cfg.data, ahead, ds.zone)
+        model_rows = np.flatnonzero(use_model)
+        found = _future_rows(
+            future, [wanted[i] for i in model_rows], last_pos[model_rows], horizon, cfg.model.output_size,
+            ds, future_path,
+        )  # fmt: skip
+        ahead_values = np.full((len(wanted), *found.shape[1:]), np.nan)
+        ahead_values[model_rows] = found
     columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []
@@ -197,19 +207,10 @@ def predict(
                 trained = [known[wanted[part[j]]] for j in mk]
                 offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon)
                 exog = None
-                if loaded.scales:
-                    rows = [slice(ds.indptr[index[part[j]]], ds.indptr[index[part[j]] + 1]) for j in mk]
-                    raw = [ds.covariates[r] for r in rows]
-                    if future is not None:
-                        ahead_rows = _future_rows(
-                            future,
-                            [wanted[part[j]] for j in mk],
-                            last_pos[part[mk]],
-                            horizon,
-                            ds,
-                            future_path,
-                        )
-                        raw = [_append_ahead(r, a) for r, a in zip(raw, ahead_rows)]
+                if covs is not None:
+                    raw = [covs[ds.indptr[index[part[j]]] : ds.indptr[index[part[j]] + 1]] for j in mk]
+                    if ahead_values is not None:
+                        raw = [_append_ahead(r, ahead_values[part[j]]) for r, j in zip(raw, mk)]
                     exog = exog_of(
                         cfg,
                         raw,
@@ -277,11 +278,16 @@ def _future_rows(
     ids: list[str],
     last_pos: np.ndarray,
     horizon: int,
+    lead: int,
     ds: data.Dataset,
     path: str | None,
-) -> list[np.ndarray]:
-    """Each series' known-ahead values at the ``horizon`` dates after its last observation,
-    (horizon, future) per series; DataError naming the series and the dates that are missing."""
+) -> np.ndarray:
+    """Each series' known-ahead values at the ``needed`` dates after its last observation,
+    (series, needed, future); DataError naming the series and the dates that are missing.
+
+    ``needed`` is ``horizon`` rounded up to whole model outputs: every pass of the network
+    reads the values of all the dates its output layer covers."""
+    needed = -(-horizon // lead) * lead
     cols = [c for c in future.columns if c not in ("unique_id", "ds", "_line")]
     pos = validate.grid_positions(pd.DatetimeIndex(future["ds"]), ds.anchor, ds.freq)
     off = np.flatnonzero(pos == validate.OFF_GRID)
@@ -302,17 +308,22 @@ def _future_rows(
             f"{path}: {what}duplicate date {validate.fmt_date(future['ds'].iloc[i])} "
             f"(line {future['_line'].iloc[i]}); give each date once"
         )
-    steps = np.asarray(last_pos, dtype=np.int64)[:, None] + np.arange(1, horizon + 1)  # (n, horizon)
-    who = np.repeat(np.zeros(len(ids), dtype=np.int64) if shared else np.array(ids, dtype=object), horizon)
+    steps = np.asarray(last_pos, dtype=np.int64)[:, None] + np.arange(1, needed + 1)  # (n, needed)
+    who = np.repeat(np.zeros(len(ids), dtype=np.int64) if shared else np.array(ids, dtype=object), needed)
     found = keys.get_indexer(pd.MultiIndex.from_arrays([who, steps.ravel()])).reshape(steps.shape)
     grid = pd.date_range(ds.anchor, periods=int(steps.max()) + 1, freq=ds.freq)
     for k in np.flatnonzero((found < 0).any(axis=1)):
         gone = steps[k][found[k] < 0]
         dates = ", ".join(validate.fmt_date(d) for d in grid[gone[:6]]) + (", ..." if len(gone) > 6 else "")
         what = f"series '{ids[k]}' lacks" if ds.panel else "lacks"
+        span = (
+            f"the {horizon} forecast dates"
+            if needed == horizon
+            else f"the {needed} dates the model reads ({horizon} to forecast, rounded up to whole "
+            f"outputs of {lead} steps)"
+        )
         raise DataError(
-            f"{path}: {what} {', '.join(cols)} for {len(gone)} of the {horizon} forecast dates: "
-            f"{dates}; add rows for them"
+            f"{path}: {what} {', '.join(cols)} for {len(gone)} of {span}: {dates}; add rows for them"
         )
     values = future[cols].to_numpy(dtype=np.float64)[found]  # (n, horizon, future)
     bad = ~np.isfinite(values)
@@ -323,7 +334,7 @@ def _future_rows(
             f"{path}: empty or non-finite value in column '{cols[c]}' at line {line} "
             f"(date {validate.fmt_date(grid[steps[k, h]])}); the forecast needs it"
         )
-    return list(values)
+    return values
 
 
 def _forecast_frame(

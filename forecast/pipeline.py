@@ -233,6 +233,11 @@ def _fit_and_score(
             f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
             f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
         )
+    if cfg.data.future_covariates and 0 < w.test_size < out_len:
+        warnings.append(
+            f"the hold-out ({w.test_size} points) is shorter than the model's {out_len}-step output: "
+            "known-ahead values past the data's end repeat its last row there"
+        )
     trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
     cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
     fit1 = fit_members(

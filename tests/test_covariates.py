@@ -394,3 +394,69 @@ def test_future_file_for_a_run_without_known_ahead_covariates_is_ignored_with_a_
     result = invoke("predict", "--run", out, "--future", future_csv(tmp_path / "f.csv", [1] * 12), "--json")
     assert result.exit_code == 0, result.output
     assert any("ignored" in w for w in json.loads(result.stdout)["warnings"])
+
+
+def test_indicator_columns_are_not_standardised() -> None:
+    rare = np.c_[np.r_[np.zeros(59), 1.0], np.arange(60.0)]
+    common = np.c_[np.tile([0.0, 1.0], 30), np.arange(60.0) * 2]
+    scales = covariates.fit_scales([rare, common])
+    for s in scales:  # the 0/1 column keeps its values, the other is standardised
+        assert (s.shift[0], s.scale[0]) == (0.0, 1.0) and s.scale[1] != 1.0
+    (mixed,) = covariates.fit_scales([np.c_[np.r_[np.zeros(59), 2.0]]])
+    assert mixed.scale[0] != 1.0  # 0/2 is not an indicator
+
+
+def test_shorter_horizon_still_needs_the_models_whole_output(promo_run: Path, tmp_path: Path) -> None:
+    """The network reads known-ahead values for all 12 dates of its output, even for --horizon 3;
+    with them, the first 3 steps equal those of the 12-step forecast."""
+    three = future_csv(tmp_path / "three.csv", [0, 1, 0])
+    result = invoke(
+        "predict", "--run", promo_run, "--future", three, "--horizon", 3, "--out", tmp_path / "a.csv"
+    )
+    assert result.exit_code == 3
+    assert "lacks promo for 9 of the 12 dates the model reads (3 to forecast" in result.output
+    plan = future_csv(tmp_path / "plan.csv", [0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0])
+    for h in (3, 12):
+        result = invoke(
+            "predict", "--run", promo_run, "--future", plan, "--horizon", h, "--out", tmp_path / f"{h}.csv"
+        )
+        assert result.exit_code == 0, result.output
+    short, full = pd.read_csv(tmp_path / "3.csv"), pd.read_csv(tmp_path / "12.csv")
+    pd.testing.assert_frame_equal(short, full.head(3), rtol=1e-6)
+
+
+def test_lookback_shorter_than_horizon_is_refused_for_known_ahead(promo_csv: Path, tmp_path: Path) -> None:
+    args = (promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--lookback", 4, "--horizon", 7)
+    result = invoke("train", *args, "--out", tmp_path / "r", *SMALL)
+    assert result.exit_code == 2
+    assert "--future-covariate needs --lookback (4) at least --horizon (7)" in result.output
+    result = invoke("validate", *args)
+    assert result.exit_code != 0 and "--lookback (4)" in result.output
+
+
+def test_future_file_dates_read_like_the_data_across_a_clock_change(tmp_path: Path) -> None:
+    """Hourly Berlin data across the autumn change is read in UTC; a future file written with
+    the same offsets must be read in UTC too, so its first row is the first forecast hour."""
+    stamps = pd.date_range("2023-10-25", "2023-11-02 23:00", freq="h", tz="Europe/Berlin")
+    rng = np.random.default_rng(0)
+    promo = (rng.random(len(stamps)) < 0.2).astype(int)
+    sales = (
+        50 + 10 * np.sin(2 * np.pi * np.arange(len(stamps)) / 24) + 30 * promo + rng.normal(0, 1, len(stamps))
+    )
+    iso = [t.isoformat() for t in stamps]
+    pd.DataFrame({"time": iso, "sales": sales.round(3), "promo": promo}).to_csv(
+        tmp_path / "tz.csv", index=False
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "train", tmp_path / "tz.csv", "--value-col", "sales", "--future-covariate", "promo", "--horizon", 24,
+        "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ahead = pd.date_range("2023-11-03", periods=24, freq="h", tz="Europe/Berlin")
+    future = pd.DataFrame({"time": [t.isoformat() for t in ahead], "promo": 0})
+    future.to_csv(tmp_path / "future.csv", index=False)
+    result = invoke("predict", "--run", out, "--future", tmp_path / "future.csv", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["forecast"]
+    assert rows[0]["date"] == "2023-11-02 23:00:00" and len(rows) == 24  # UTC, as the data
