@@ -139,7 +139,7 @@ CalendarOpt = Annotated[
     Optional[bool],
     typer.Option(
         "--calendar/--no-calendar",
-        help="Feed sin/cos of the place in the season (month, weekday...) as inputs (default: on when there is a season).",
+        help="Feed sin/cos of the place in the season (month, weekday...) as inputs (default: off).",
         rich_help_panel=WIN,
         show_default=False,
     ),

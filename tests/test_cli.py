@@ -342,8 +342,9 @@ def test_calendar_inputs_train_and_predict(seasonal_csv: Path, tmp_path: Path) -
     values = [row["forecast"] for row in json.loads(result.stdout)["forecast"]]
     assert len(values) == 30 and all(math.isfinite(v) for v in values)
     plain = tmp_path / "plain"
-    train(seasonal_csv, plain, "--no-calendar")
-    assert json.loads((plain / "config.json").read_text())["settings"]["model"]["input_size"] == 1
+    train(seasonal_csv, plain)  # off by default
+    settings = json.loads((plain / "config.json").read_text())["settings"]
+    assert settings["window"]["calendar"] is False and settings["model"]["input_size"] == 1
 
 
 def test_config_help_shows_the_section_names() -> None:

@@ -50,11 +50,11 @@ def promo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def promo_run(promo_csv: Path) -> Path:
-    """A run trained with promo known ahead and price observed."""
+    """A run trained with promo known ahead, price observed, and calendar inputs."""
     out = promo_csv.parent / "run"
     result = invoke(
         "train", promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--covariate", "price",
-        "--epochs", "40", "--out", out, "--runs-dir", promo_csv.parent / "runs", *SMALL,
+        "--calendar", "--epochs", "40", "--out", out, "--runs-dir", promo_csv.parent / "runs", *SMALL,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return out
