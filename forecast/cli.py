@@ -40,6 +40,7 @@ from forecast.config import (
 )
 from forecast.errors import ForecastError, Interrupted
 from forecast.options import (
+    CONFIG_OPTIONS,
     EXIT_CODES,
     OUT,
     TRAIN,
@@ -84,8 +85,9 @@ from forecast.options import (
     WideOpt,
     WindowsPerEpochOpt,
     apply_config_file,
+    build_config,
 )
-from forecast.render import Reporter, forecast_table, frame_table, metrics_table, num, progress
+from forecast.render import Reporter, forecast_table, frame_table, metrics_table, model_card, progress
 
 app = typer.Typer(
     name="forecast",
@@ -281,7 +283,7 @@ def train_cmd(
     """
     from forecast import pipeline
 
-    cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
+    cfg = build_config(**{k: v for k, v in locals().items() if k in CONFIG_OPTIONS})
     main = distributed.from_env().main  # under torchrun the other processes stay quiet
     rep = Reporter(as_json and main, quiet or not main)
     with progress(rep) as on_epoch:
@@ -327,67 +329,6 @@ def train_cmd(
             "seconds": round(outcome.seconds, 3),
             "warnings": outcome.warnings,
         }
-    )
-
-
-_CONFIG_OPTIONS = (
-    "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
-    "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
-    "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
-    "patience", "clip_grad", "seed", "device", "refit", "calendar", "covariate", "future_covariate",
-)  # fmt: skip
-
-
-def _build_config(
-    data: str, date_col: str | None, value_col: str | None, freq: str | None, fill: Fill, thousands: str | None,
-    id_col: str | None, wide: bool, lookback: int | None, horizon: int | None, strategy: Strategy, scaler: Scaler,
-    deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
-    layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
-    windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
-    device: Device, refit: bool, calendar: bool | None, covariate: list[str] | None,
-    future_covariate: list[str] | None,
-) -> RunConfig:  # fmt: skip
-    """The one config object built from the options train and backtest share."""
-    return RunConfig(
-        data=DataConfig(
-            path=data,
-            date_col=date_col,
-            value_col=value_col,
-            freq=freq,
-            fill=fill,
-            thousands=thousands,
-            id_col=id_col,
-            wide=wide,
-            covariates=tuple(covariate or ()),
-            future_covariates=tuple(future_covariate or ()),
-        ),
-        window=WindowConfig(
-            lookback=lookback,
-            horizon=horizon,
-            strategy=strategy,
-            scaler=scaler,
-            deseason=deseason,
-            season=season,
-            test_size=test_size,
-            val_size=val_size,
-            calendar=calendar,
-        ),
-        model=ModelConfig(
-            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
-        ),
-        train=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            windows_per_epoch=windows_per_epoch,
-            ensemble=ensemble,
-            lr=lr,
-            loss=loss,
-            patience=patience,
-            clip_grad=clip_grad or None,
-            seed=seed,
-            device=device,
-            refit=refit,
-        ),
     )
 
 
@@ -611,7 +552,7 @@ def backtest_cmd(
     from forecast.backtesting import backtest
 
     test_size, refit = None, False
-    cfg = _build_config(**{k: v for k, v in locals().items() if k in _CONFIG_OPTIONS})
+    cfg = build_config(**{k: v for k, v in locals().items() if k in CONFIG_OPTIONS})
     rep = Reporter(as_json, quiet)
     with progress(rep) as on_epoch:
         outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch, plot)
@@ -667,39 +608,7 @@ def info_cmd(
 
     rep = Reporter(as_json, quiet)
     card = inspection.info(run)
-    d, t, h = card["data"], card["training"], card["holdout"]
-    lines = [
-        f"run        {card['run_dir']} (created {card['created_utc']})",
-        f"data       {d['path']}",
-        f"sha256     {d['sha256']}",
-        f"series     {d.get('series', 1)} ({d['rows']} rows), {d['first_date'][:10]} to {d['last_date'][:10]}, "
-        f"frequency {d['freq']}, season {d['season']}",
-        f"training   {t['seconds']} s on {t['device']}"
-        + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
-        + f", best epoch(s) {t.get('best_epochs')}, "
-        f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
-    ]
-    given = card["settings"].get("data", {})
-    if given.get("covariates") or given.get("future_covariates"):
-        lines.append(
-            f"covariates observed {given.get('covariates') or []}, known ahead {given.get('future_covariates') or []}"
-        )
-    for section in ("window", "model", "train"):
-        pairs = ", ".join(f"{k}={v}" for k, v in card["settings"][section].items())
-        lines.append(f"{section:<10} {pairs}")
-    if h.get("verdict"):
-        lines.append(f"hold-out   last {h['test_size']} points: {h['verdict']}")
-        for name in ("model", "naive", "seasonal_naive"):
-            row = h.get(name, {})
-            lines.append(
-                f"  {name:<15} "
-                + "  ".join(f"{k} {num(v) if v is not None else 'n/a'}" for k, v in row.items())
-            )
-        if h.get("holdout_coverage"):
-            cov = ", ".join(f"{k}%: {v:.0%}" for k, v in h["holdout_coverage"].items() if v is not None)
-            lines.append(f"  interval coverage {cov}")
-    lines.append("versions   " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()))
-    for line in lines:
+    for line in model_card(card):
         rep.result(line)
     rep.emit_json({"ok": True, **card})
 

@@ -10,7 +10,21 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from forecast.config import Activation, Deseason, Device, Fill, Loss, ModelKind, Scaler, Strategy
+from forecast.config import (
+    Activation,
+    DataConfig,
+    Deseason,
+    Device,
+    Fill,
+    Loss,
+    ModelConfig,
+    ModelKind,
+    RunConfig,
+    Scaler,
+    Strategy,
+    TrainConfig,
+    WindowConfig,
+)
 from forecast.errors import UsageError
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
@@ -215,6 +229,67 @@ RefitOpt = Annotated[
         rich_help_panel=TRAIN,
     ),
 ]
+
+
+CONFIG_OPTIONS = (
+    "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
+    "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
+    "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
+    "patience", "clip_grad", "seed", "device", "refit", "calendar", "covariate", "future_covariate",
+)  # fmt: skip
+
+
+def build_config(
+    data: str, date_col: str | None, value_col: str | None, freq: str | None, fill: Fill, thousands: str | None,
+    id_col: str | None, wide: bool, lookback: int | None, horizon: int | None, strategy: Strategy, scaler: Scaler,
+    deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
+    layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
+    windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
+    device: Device, refit: bool, calendar: bool | None, covariate: list[str] | None,
+    future_covariate: list[str] | None,
+) -> RunConfig:  # fmt: skip
+    """The one config object built from the options train and backtest share."""
+    return RunConfig(
+        data=DataConfig(
+            path=data,
+            date_col=date_col,
+            value_col=value_col,
+            freq=freq,
+            fill=fill,
+            thousands=thousands,
+            id_col=id_col,
+            wide=wide,
+            covariates=tuple(covariate or ()),
+            future_covariates=tuple(future_covariate or ()),
+        ),
+        window=WindowConfig(
+            lookback=lookback,
+            horizon=horizon,
+            strategy=strategy,
+            scaler=scaler,
+            deseason=deseason,
+            season=season,
+            test_size=test_size,
+            val_size=val_size,
+            calendar=calendar,
+        ),
+        model=ModelConfig(
+            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
+        ),
+        train=TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            windows_per_epoch=windows_per_epoch,
+            ensemble=ensemble,
+            lr=lr,
+            loss=loss,
+            patience=patience,
+            clip_grad=clip_grad or None,
+            seed=seed,
+            device=device,
+            refit=refit,
+        ),
+    )
 
 
 def apply_config_file(

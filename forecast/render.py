@@ -169,3 +169,40 @@ def frame_table(frame: Any, terminal: bool, title: str) -> Any:
     if len(frame) > TABLE_ROWS:
         table.caption = f"first {TABLE_ROWS} of {len(frame)} series"
     return table
+
+
+def model_card(card: dict[str, Any]) -> list[str]:
+    """The lines of ``forecast info``: one labelled line per part of a run's model card."""
+    d, t, h = card["data"], card["training"], card["holdout"]
+    lines = [
+        f"run        {card['run_dir']} (created {card['created_utc']})",
+        f"data       {d['path']}",
+        f"sha256     {d['sha256']}",
+        f"series     {d.get('series', 1)} ({d['rows']} rows), {d['first_date'][:10]} to {d['last_date'][:10]}, "
+        f"frequency {d['freq']}, season {d['season']}",
+        f"training   {t['seconds']} s on {t['device']}"
+        + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
+        + f", best epoch(s) {t.get('best_epochs')}, "
+        f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
+    ]
+    given = card["settings"].get("data", {})
+    if given.get("covariates") or given.get("future_covariates"):
+        lines.append(
+            f"covariates observed {given.get('covariates') or []}, known ahead {given.get('future_covariates') or []}"
+        )
+    for section in ("window", "model", "train"):
+        pairs = ", ".join(f"{k}={v}" for k, v in card["settings"][section].items())
+        lines.append(f"{section:<10} {pairs}")
+    if h.get("verdict"):
+        lines.append(f"hold-out   last {h['test_size']} points: {h['verdict']}")
+        for name in ("model", "naive", "seasonal_naive"):
+            row = h.get(name, {})
+            lines.append(
+                f"  {name:<15} "
+                + "  ".join(f"{k} {num(v) if v is not None else 'n/a'}" for k, v in row.items())
+            )
+        if h.get("holdout_coverage"):
+            cov = ", ".join(f"{k}%: {v:.0%}" for k, v in h["holdout_coverage"].items() if v is not None)
+            lines.append(f"  interval coverage {cov}")
+    lines.append("versions   " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()))
+    return lines
