@@ -27,7 +27,7 @@ lint: install
 demo: install
 	$(BIN)/forecast train sample_data/alcohol_sales.csv --out runs/demo
 	$(BIN)/forecast predict --run runs/demo --horizon 12
-	@echo "demo outputs: runs/demo (config.json, model.safetensors, metrics.json, holdout.csv, history.csv, forecast.csv)"
+	@echo "demo outputs in runs/demo: config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png, forecast.csv"
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
