@@ -279,7 +279,7 @@ def train_cmd(
 ) -> None:
     """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
-    The last --test-size points are held out and forecast; the network is compared with naive and seasonal-naive forecasts, then retrained on all the data and saved to a run directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv).
+    The last --test-size points are held out and forecast; the network is compared with naive, seasonal-naive and drift forecasts, then retrained on all the data and saved to a run directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png).
     """
     from forecast import pipeline
 
@@ -373,7 +373,7 @@ def predict_cmd(
 ) -> None:
     """Forecast the steps after the last observation with a trained run.
 
-    Writes CSV date,forecast (panels: series,date,forecast,method) atomically and shows it as a table.
+    Writes CSV date,forecast,lo-80,hi-80,lo-95,hi-95 (panels: series first, method last) atomically and shows it as a table.
     """
     from forecast import forecasting
 

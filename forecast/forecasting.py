@@ -195,7 +195,7 @@ def predict(
     columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []
-    kept = 0
+    kept, uncalibrated = 0, 0
     with artifacts.exclusive(target, wait, "writing this forecast file"), output.CsvWriter(target) as sink:
         for lo in range(0, len(wanted), PREDICT_CHUNK):  # bounded memory: forecast, write, forget
             part = np.arange(lo, min(lo + PREDICT_CHUNK, len(wanted)))
@@ -229,6 +229,7 @@ def predict(
                     calendar_of(cfg),
                     exog,
                 )
+                uncalibrated += int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
             for j in np.flatnonzero(~use_model[part]):
                 point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)
             if not np.isfinite(point).all():
@@ -247,6 +248,12 @@ def predict(
                 preview.append(frame.head(PREVIEW_ROWS - kept))
                 kept += len(preview[-1])
     warnings = list(ds.warnings)
+    if uncalibrated:
+        who = f"{uncalibrated} of {int(use_model.sum())} series have" if ds.panel else "the forecast has"
+        warnings.append(
+            f"{who} empty interval cells: too few out-of-sample errors to calibrate them "
+            "(train on longer series or with a larger --val-size)"
+        )
     if future_path and not ahead:
         warnings.append(f"--future {future_path} ignored: the run was trained without --future-covariate")
     fallback = int((~use_model).sum())

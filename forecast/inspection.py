@@ -58,7 +58,7 @@ class Validation:
 
     path: str
     freq: str
-    need: int  # lookback + horizon: shorter series are not trained on (seasonal-naive fallback)
+    need: int  # rows a series needs: lookback + horizon (+ test size for a lone series)
     series: pd.DataFrame
     error: str | None
 
@@ -81,7 +81,9 @@ def check(cfg: RunConfig) -> Validation:
     horizon = w.horizon or default_horizon(season)
     lookback = w.lookback or default_lookback(season, horizon)
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
-    need = lookback + out_len
+    need = lookback + out_len  # panels: shorter series get the seasonal-naive fallback
+    if not (cfg.data.id_col or cfg.data.wide):  # one series: no fallback, and the hold-out comes on top
+        need += horizon if w.test_size is None else w.test_size
     error = None
     try:
         resolve(cfg, data.read(cfg.data))  # exactly what train runs

@@ -271,6 +271,12 @@ def _fit_and_score(
     if scored is None:
         return None
     cal_errors, scores, holdout, by_series = scored
+    empty = [lv for lv, c in (scores.get("holdout_coverage") or {}).items() if c is None]
+    if empty and holdout is not None:
+        warnings.append(
+            f"no {'/'.join(empty)}% intervals on the hold-out: too few out-of-sample errors to calibrate "
+            "them (longer series or a larger --val-size give more)"
+        )
     return _Trained(
         fit1,
         final,

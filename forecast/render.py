@@ -195,14 +195,16 @@ def model_card(card: dict[str, Any]) -> list[str]:
         lines.append(f"{section:<10} {pairs}")
     if h.get("verdict"):
         lines.append(f"hold-out   last {h['test_size']} points: {h['verdict']}")
-        for name in ("model", "naive", "seasonal_naive"):
-            row = h.get(name, {})
+        for name in ("model", "naive", "seasonal_naive", "drift"):
+            if name not in h:  # runs from before the drift baseline
+                continue
+            row = h[name]
             lines.append(
                 f"  {name:<15} "
                 + "  ".join(f"{k} {num(v) if v is not None else 'n/a'}" for k, v in row.items())
             )
-        if h.get("holdout_coverage"):
-            cov = ", ".join(f"{k}%: {v:.0%}" for k, v in h["holdout_coverage"].items() if v is not None)
-            lines.append(f"  interval coverage {cov}")
+        coverage = {k: v for k, v in (h.get("holdout_coverage") or {}).items() if v is not None}
+        if coverage:
+            lines.append("  interval coverage " + ", ".join(f"{k}%: {v:.0%}" for k, v in coverage.items()))
     lines.append("versions   " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()))
     return lines

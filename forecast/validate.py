@@ -168,6 +168,7 @@ def regularise(
         raise DataError(
             f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(ds[i])} in column '{date_col}' "
             f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
+            + ("" if panel else " (several series in one file? name their id column with --id-col)")
         )
     starts = np.flatnonzero(np.r_[True, ~same])
     ends = np.r_[starts[1:], len(codes)]

@@ -361,3 +361,24 @@ def test_config_json_applies_to_errors_too(tmp_path: Path) -> None:
     result = invoke("predict", "--run", tmp_path / "nope", "--config", config)
     assert result.exit_code == 4
     assert json.loads(result.stdout)["exit_code"] == 4
+
+
+def test_long_file_without_id_col_suggests_it(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    rows = [
+        f"{s},{d},{v}"
+        for s in ("a", "b")
+        for d, v in zip(pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d"), range(30))
+    ]
+    path.write_text("store,date,sales\n" + "\n".join(rows) + "\n")
+    result = invoke("train", path, *FAST)
+    assert result.exit_code == 3
+    assert "duplicate date 2020-01-01" in result.output and "--id-col" in result.output
+
+
+def test_validate_table_agrees_with_the_error_for_one_short_series(tmp_path: Path) -> None:
+    path = write_series(tmp_path / "short.csv", np.arange(1.0, 41.0))
+    result = invoke("validate", path, "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["need_rows"] == 48 and report["series"][0]["too_short"] is True

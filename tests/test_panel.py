@@ -330,9 +330,16 @@ def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) 
     out = tmp_path / "run"
     result = invoke(
         "train", path, "--id-col", "series", "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs",
-        "--no-plot", *SMALL,
+        "--no-plot", "--json", *SMALL,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     holdout = pd.read_csv(out / "holdout.csv")
     assert holdout[["lo-80", "hi-80", "lo-95", "hi-95"]].isna().all().all()
     assert json.loads((out / "metrics.json").read_text())["holdout_coverage"] == {"80": None, "95": None}
+    warned = json.loads(result.stdout)["warnings"]
+    assert any("no 80/95% intervals on the hold-out: too few out-of-sample errors" in w for w in warned)
+    predicted = invoke("predict", "--run", out, "--level", 99, "--json")  # 6 errors cannot promise 99%
+    assert predicted.exit_code == 0, predicted.output
+    assert any(
+        "6 of 6 series have empty interval cells" in w for w in json.loads(predicted.stdout)["warnings"]
+    )
