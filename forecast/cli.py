@@ -299,7 +299,9 @@ def train_cmd(
         )
     if outcome.skipped:
         rep.info(f"unchanged: {outcome.run_dir} has the same data (SHA-256) and settings; not retrained")
-        rep.emit_json({"ok": True, "skipped": True, "run_dir": outcome.run_dir, "metrics": outcome.metrics})
+        rep.emit_json(
+            {"ok": True, "skipped": True, "run_dir": outcome.run_dir.absolute(), "metrics": outcome.metrics}
+        )
         return
     for message in outcome.warnings:
         rep.warn(message)
@@ -319,8 +321,8 @@ def train_cmd(
         {
             "ok": True,
             "skipped": False,
-            "run_dir": outcome.run_dir,
-            "latest": outcome.latest,
+            "run_dir": outcome.run_dir.absolute(),
+            "latest": outcome.latest.absolute(),
             "files": sorted(p.name for p in outcome.run_dir.iterdir()),
             "settings": outcome.config.to_dict(),
             "metrics": outcome.metrics,
@@ -565,7 +567,9 @@ def backtest_cmd(
     rep.info(f"interval coverage {cov}")
     (rep.warn if m["verdict"].startswith("warning") else rep.info)(m["verdict"].removeprefix("warning: "))
     rep.info(f"backtest written to {outcome.out_dir} (backtest.csv, metrics.json, metrics_by_series.csv)")
-    rep.emit_json({"ok": True, "out_dir": outcome.out_dir, "metrics": m, "warnings": outcome.warnings})
+    rep.emit_json(
+        {"ok": True, "out_dir": outcome.out_dir.absolute(), "metrics": m, "warnings": outcome.warnings}
+    )
 
 
 @command(
