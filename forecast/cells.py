@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 
-__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values"]
+__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values", "check_zone"]
 
 MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
 
@@ -27,8 +27,10 @@ def is_number(col: pd.Series) -> bool:
 def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = None) -> pd.Series:
     """Naive datetimes; zone-aware dates become wall-clock ("wall") or UTC ("utc") time as
     ``_drop_zone`` decides, or as ``zone`` says (a second file read the way the first was).
-    The choice made is in the result's ``attrs["zone"]`` (None for naive dates)."""
+    The choice made is in the result's ``attrs["zone"]`` (None for naive dates), the UTC
+    offsets the dates were written with (minutes) in ``attrs["offsets"]``."""
     chosen: list[str] = []
+    offsets: set[int] = set()
     if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
         parsed = col
         empty = parsed.isna().to_numpy()
@@ -38,25 +40,58 @@ def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = Non
             )
         if parsed.dt.tz is not None:  # each distinct instant once (a panel repeats its dates)
             codes, uniques = pd.factorize(parsed)
-            local = _drop_zone(
-                uniques.tz_localize(None).to_numpy(),
-                uniques.tz_convert("UTC").tz_localize(None).to_numpy(),
-                zone,
-                chosen,
-            )
+            wall = uniques.tz_localize(None).to_numpy()
+            utc = uniques.tz_convert("UTC").tz_localize(None).to_numpy()
+            offsets.update(_minutes(wall, utc))
+            local = _drop_zone(wall, utc, zone, chosen)
             parsed = pd.Series(local[codes], index=col.index)
     elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
         text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
-        parsed = _parse_date_text(text, name, date_col, zone, chosen)
+        parsed = _parse_date_text(text, name, date_col, zone, chosen, offsets)
     elif not is_text(col):
         raise DataError(
             f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
         )
     else:
-        parsed = _parse_date_text(col, name, date_col, zone, chosen)
+        parsed = _parse_date_text(col, name, date_col, zone, chosen, offsets)
     parsed.attrs["zone"] = chosen[0] if chosen else None
+    parsed.attrs["offsets"] = tuple(sorted(offsets))
     return parsed
+
+
+def check_zone(
+    name: str,
+    zone: str | None,
+    offsets: tuple[int, ...],
+    want: str | None,
+    want_offsets: tuple[int, ...],
+    of: str,
+) -> None:
+    """DataError unless dates read as (``zone``, ``offsets``) can be compared with those of ``of``
+    (the training data, or the data file) read as (``want``, ``want_offsets``)."""
+    if want is None and zone is None:
+        return
+    if (want is None) != (zone is None):
+        has, lacks = ("carry", "do not") if zone else ("lack", "do")
+        raise DataError(
+            f"{name}: dates {has} time-zone offsets but those of {of} {lacks}; write both the same way"
+        )
+    extra = sorted(set(offsets) - set(want_offsets))
+    if want == "wall" and extra:
+        raise DataError(
+            f"{name}: dates written with UTC offset(s) {_fmt_offsets(extra)}, those of {of} with "
+            f"{_fmt_offsets(want_offsets)}; write them with the same offsets"
+        )
+
+
+def _minutes(wall: np.ndarray, utc: np.ndarray) -> set[int]:
+    known = ~np.isnat(utc) & ~np.isnat(wall)
+    return {int(m) for m in np.unique((wall[known] - utc[known]).astype("timedelta64[m]").astype(np.int64))}
+
+
+def _fmt_offsets(minutes: object) -> str:
+    return ", ".join(f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in minutes)
 
 
 def _drop_zone(
@@ -89,7 +124,12 @@ def _zone_for(wall: np.ndarray, utc: np.ndarray) -> str:
 
 
 def _parse_date_text(
-    col: pd.Series, name: str, date_col: str, zone: str | None = None, chosen: list[str] | None = None
+    col: pd.Series,
+    name: str,
+    date_col: str,
+    zone: str | None = None,
+    chosen: list[str] | None = None,
+    offsets: set[int] | None = None,
 ) -> pd.Series:
     """Parse each distinct text once (a panel repeats its dates in every series)."""
     codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
@@ -102,11 +142,13 @@ def _parse_date_text(
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
     except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
-        parsed = _dates_one_by_one(text, zone, chosen)
+        parsed = _dates_one_by_one(text, zone, chosen, offsets)
     else:
         if parsed.dt.tz is not None:
             wall = parsed.dt.tz_localize(None).to_numpy()
             utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            if offsets is not None:
+                offsets.update(_minutes(wall, utc))
             parsed = pd.Series(_drop_zone(wall, utc, zone, chosen))
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
     if bad.any():
@@ -118,7 +160,9 @@ def _parse_date_text(
     return pd.Series(parsed.to_numpy()[codes], index=col.index)
 
 
-def _dates_one_by_one(text: pd.Series, zone: str | None = None, chosen: list[str] | None = None) -> pd.Series:
+def _dates_one_by_one(
+    text: pd.Series, zone: str | None = None, chosen: list[str] | None = None, offsets: set[int] | None = None
+) -> pd.Series:
     """Slow path (mixed offsets): each date alone, zones dropped as ``_drop_zone`` says; NaT where
     awareness differs from the first."""
     stamps = [pd.to_datetime(v, errors="coerce") for v in text]
@@ -130,7 +174,10 @@ def _dates_one_by_one(text: pd.Series, zone: str | None = None, chosen: list[str
     utc = pd.to_datetime(
         [s if s is pd.NaT else s.tz_convert("UTC").tz_localize(None) for s in stamps]
     ).to_numpy()
-    return pd.Series(_drop_zone(wall, utc.astype(wall.dtype), zone, chosen), index=text.index)
+    utc = utc.astype(wall.dtype)
+    if offsets is not None:
+        offsets.update(_minutes(wall, utc))
+    return pd.Series(_drop_zone(wall, utc, zone, chosen), index=text.index)
 
 
 def parse_values(

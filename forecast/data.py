@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import validate
-from forecast.cells import MISSING, is_number, is_text, parse_dates, parse_values
+from forecast.cells import MISSING, check_zone, is_number, is_text, parse_dates, parse_values
 from forecast.config import DataConfig
 from forecast.errors import DataError
 from forecast.tables import read_table
@@ -46,6 +46,7 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     covariate_cols: tuple[str, ...] = ()  # past-observed columns first, then those known ahead
     zone: str | None = None  # zone-aware dates read as "wall" clock or "utc" time (cells.parse_dates)
+    offsets: tuple[int, ...] = ()  # the UTC offsets (minutes) zone-aware dates were written with
 
     @property
     def covariates(self) -> np.ndarray:
@@ -98,9 +99,10 @@ class Rows:
     panel: bool
     covariate_cols: tuple[str, ...] = ()
     zone: str | None = None
+    offsets: tuple[int, ...] = ()
 
 
-def read_rows(cfg: DataConfig) -> Rows:
+def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
     """Parse ``cfg.path`` into rows: columns found, dates and numbers parsed, nothing else checked."""
     path = Path(cfg.path)
     name = str(path)
@@ -115,18 +117,20 @@ def read_rows(cfg: DataConfig) -> Rows:
             for col, c in zip(covariate_columns(len(covariates)), covariates)
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
-        dates = parse_dates(raw.pop(date_col), name, date_col)  # popped: big files free it early
-        zone = dates.attrs.get("zone")
+        dates = parse_dates(raw.pop(date_col), name, date_col, zone)  # popped: big files free it early
+        zone, offsets = dates.attrs.get("zone"), dates.attrs.get("offsets", ())
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates, zone)
+    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates, zone, offsets)
 
 
-def read(cfg: DataConfig) -> Dataset:
-    """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide)."""
+def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
+    """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide).
+
+    ``zone`` reads zone-aware dates as a run's training data were read ("wall" or "utc")."""
     path = Path(cfg.path)
     name = str(path)
-    parsed = read_rows(cfg)
+    parsed = read_rows(cfg, zone)
     date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -153,17 +157,16 @@ def read(cfg: DataConfig) -> Dataset:
         warnings=reg.notes,
         covariate_cols=parsed.covariate_cols,
         zone=parsed.zone,
+        offsets=parsed.offsets,
     )
 
 
-def read_future(
-    path: str, cfg: DataConfig, columns: tuple[str, ...], zone: str | None = None
-) -> pd.DataFrame:
+def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Dataset) -> pd.DataFrame:
     """Known-ahead covariate values (``predict --future``): rows ``unique_id`` (None without an
     id column: the rows hold for every series), ``ds``, ``_line`` and ``columns``, in file order.
 
     The date column is the run's when the file has it; the id column must be the run's.
-    Zone-aware dates are read as ``zone`` says: the way the data file's were.
+    Zone-aware dates are read the way the data file's (``ds``) were, and must be written alike.
     """
     name = str(path)
     with warnings.catch_warnings():
@@ -179,13 +182,19 @@ def read_future(
         out = pd.DataFrame(
             {
                 "unique_id": _series_ids(raw[cfg.id_col], name, cfg.id_col) if cfg.id_col else None,
-                "ds": parse_dates(raw[date_col], name, date_col, zone).to_numpy(),
+                "ds": _future_dates(raw[date_col], name, date_col, ds),
                 "_line": raw.index.to_numpy(),
             }
         )
         for col in columns:
             out[col] = parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
     return out
+
+
+def _future_dates(col: pd.Series, name: str, date_col: str, ds: Dataset) -> np.ndarray:
+    dates = parse_dates(col, name, date_col, ds.zone)
+    check_zone(name, dates.attrs.get("zone"), dates.attrs.get("offsets", ()), ds.zone, ds.offsets, ds.path)
+    return dates.to_numpy()
 
 
 def _long_rows(

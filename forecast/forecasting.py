@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import artifacts, baselines, covariates, data, intervals, output, validate, windows
+from forecast.cells import check_zone
 from forecast.config import RunConfig
 from forecast.errors import DataError, RunError, UsageError
 from forecast.evaluation import date_format
@@ -117,6 +118,13 @@ def _check_data_meta(section: dict[str, Any], path: Path) -> None:
             pd.Timestamp(section[key])
         except ValueError:
             raise RunError(f"{path / artifacts.CONFIG}: data.{key} is not a date") from None
+    if section.get("zone") not in (None, "wall", "utc"):
+        raise RunError(f"{path / artifacts.CONFIG}: data.zone must be null, 'wall' or 'utc'")
+    offsets = section.get("offsets", [])
+    if not isinstance(offsets, list) or not all(
+        isinstance(m, int) and not isinstance(m, bool) for m in offsets
+    ):
+        raise RunError(f"{path / artifacts.CONFIG}: data.offsets must be a list of minutes")
 
 
 def predict(
@@ -142,14 +150,9 @@ def predict(
     assert w.lookback and w.horizon and w.season
     horizon = horizon or w.horizon
     ahead = cfg.data.future_covariates
-    if ahead and future_path is None:
-        raise UsageError(
-            f"{loaded.path} was trained with known-ahead covariates {list(ahead)}; give their values "
-            f"for the {horizon} dates after the last observation with --future FILE"
-        )
     source = data_path or meta["data"]["path"]
     # the run's columns and frequency: a file that differs fails with what differs
-    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
+    ds = read_like_training(cfg, meta["data"], source)
     _check_compatible(ds, meta, loaded.ids)
     known = {uid: k for k, uid in enumerate(loaded.ids)}
     wanted = [str(u) for u in ds.ids]
@@ -177,6 +180,11 @@ def predict(
     )
     if not ds.panel and not use_model[0]:
         raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
+    if ahead and future_path is None and use_model.any():  # seasonal-naive series need none
+        raise UsageError(
+            f"{loaded.path} was trained with known-ahead covariates {list(ahead)}; give their values "
+            f"for the {horizon} dates after the last observation with --future FILE"
+        )
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
     grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
@@ -184,7 +192,7 @@ def predict(
     covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
     ahead_values = None
     if ahead and future_path and use_model.any():  # checked for every series before any forecast
-        future = data.read_future(future_path, cfg.data, ahead, ds.zone)
+        future = data.read_future(future_path, cfg.data, ahead, ds)
         model_rows = np.flatnonzero(use_model)
         found = _future_rows(
             future, [wanted[i] for i in model_rows], last_pos[model_rows], horizon, cfg.model.output_size,
@@ -249,9 +257,9 @@ def predict(
                 kept += len(preview[-1])
     warnings = list(ds.warnings)
     if uncalibrated:
-        who = f"{uncalibrated} of {int(use_model.sum())} series have" if ds.panel else "the forecast has"
+        who = f" for {uncalibrated} of {int(use_model.sum())} series" if ds.panel else ""
         warnings.append(
-            f"{who} empty interval cells: too few out-of-sample errors to calibrate them "
+            f"empty interval cells{who}: too few out-of-sample errors to calibrate them "
             "(train on longer series or with a larger --val-size)"
         )
     if future_path and not ahead:
@@ -363,6 +371,16 @@ def _forecast_frame(
             "method": np.repeat(np.where(use_model, MODEL, FALLBACK), horizon),
         }
     )
+
+
+def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> data.Dataset:
+    """``source`` read with the run's columns and frequency, zone-aware dates as the training
+    data's were read (runs from before ``zone`` was recorded: as the file's own dates say)."""
+    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=section["freq"]), section.get("zone"))
+    if "zone" in section:
+        offsets = tuple(section.get("offsets") or ())
+        check_zone(source, ds.zone, ds.offsets, section["zone"], offsets, "the training data")
+    return ds
 
 
 def _check_compatible(ds: data.Dataset, meta: dict[str, Any], ids: list[str]) -> None:

@@ -5,7 +5,6 @@ None of these import torch.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,9 @@ def plot_run(
     w = cfg.window
     assert w.season and w.horizon
     source = data_path or meta["data"]["path"]
-    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=meta["data"]["freq"]))
+    from forecast.forecasting import read_like_training
+
+    ds = read_like_training(cfg, meta["data"], source)
     if only:
         missing = sorted(set(only) - set(map(str, ds.ids)))
         if missing:
@@ -58,7 +59,7 @@ class Validation:
 
     path: str
     freq: str
-    need: int  # rows a series needs: lookback + horizon (+ test size for a lone series)
+    need: int  # rows a series needs: lookback + horizon (+ test size where no series has that)
     series: pd.DataFrame
     error: str | None
 
@@ -82,14 +83,20 @@ def check(cfg: RunConfig) -> Validation:
     lookback = w.lookback or default_lookback(season, horizon)
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
     need = lookback + out_len  # panels: shorter series get the seasonal-naive fallback
-    if not (cfg.data.id_col or cfg.data.wide):  # one series: no fallback, and the hold-out comes on top
-        need += horizon if w.test_size is None else w.test_size
+    test_size = horizon if w.test_size is None else w.test_size
+    table = validate.describe(frame, freq, need)
+    span = table["rows"] - table["duplicate_dates"] + table["gaps"]
+    if not (cfg.data.id_col or cfg.data.wide) or (span < need + test_size).all():
+        # one series, or a panel without any series long enough to train on before its
+        # hold-out: every series needs the hold-out on top, as train says
+        need += test_size
+        table["too_short"] = span < need
     error = None
     try:
         resolve(cfg, data.read(cfg.data))  # exactly what train runs
     except DataError as exc:
         error = str(exc)
-    return Validation(cfg.data.path, freq, need, validate.describe(frame, freq, need), error)
+    return Validation(cfg.data.path, freq, need, table, error)
 
 
 def info(run: Path) -> dict[str, Any]:

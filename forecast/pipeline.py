@@ -233,10 +233,12 @@ def _fit_and_score(
             f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
             f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
         )
-    if cfg.data.future_covariates and 0 < w.test_size < out_len:
+    padded = -(-w.test_size // out_len) * out_len - w.test_size
+    if cfg.data.future_covariates and padded:
         warnings.append(
-            f"the hold-out ({w.test_size} points) is shorter than the model's {out_len}-step output: "
-            "known-ahead values past the data's end repeat its last row there"
+            f"the hold-out ({w.test_size} points) is not a whole number of the model's {out_len}-step "
+            f"outputs: its forecast reads known-ahead values for {padded} date(s) past the data's end, "
+            "filled with the last row (a --test-size that is a multiple of the horizon avoids it)"
         )
     trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
     cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
@@ -325,6 +327,9 @@ def _save(
             "first_date": ds.dates.min().isoformat(),
             "last_date": ds.dates.max().isoformat(),
             "anchor": ds.anchor.isoformat(),
+            # zone-aware dates: read as wall clock or UTC, and the offsets they carried
+            "zone": ds.zone,
+            "offsets": list(ds.offsets),
             # the saved models have seen data up to here (the hold-out cut with --no-refit);
             # predict needs data reaching at least this far
             "trained_until": pd.Timestamp(until.max()).isoformat(),

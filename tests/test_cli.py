@@ -382,3 +382,14 @@ def test_validate_table_agrees_with_the_error_for_one_short_series(tmp_path: Pat
     assert result.exit_code == 3
     report = json.loads(result.stdout)
     assert report["need_rows"] == 48 and report["series"][0]["too_short"] is True
+
+
+def test_validate_need_for_a_panel_too_short_for_its_holdout(tmp_path: Path) -> None:
+    path = tmp_path / "panel.csv"
+    dates = pd.date_range("2020-01-01", periods=25, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"store": "a", "date": dates, "sales": np.arange(25.0) + 1}).to_csv(path, index=False)
+    result = invoke("validate", path, "--id-col", "store", "--lookback", 14, "--horizon", 7, "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["need_rows"] == 28 and "= 28" in report["error"]  # 14 + 7 + the hold-out of 7
+    assert report["series"][0]["too_short"] is True  # 25 rows: long enough to fit (21), not to hold out

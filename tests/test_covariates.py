@@ -460,3 +460,105 @@ def test_future_file_dates_read_like_the_data_across_a_clock_change(tmp_path: Pa
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["forecast"]
     assert rows[0]["date"] == "2023-11-02 23:00:00" and len(rows) == 24  # UTC, as the data
+
+
+def _hourly_berlin(tmp_path: Path, name: str = "tz.csv") -> tuple[Path, pd.DataFrame]:
+    stamps = pd.date_range("2023-10-25", "2023-11-02 23:00", freq="h", tz="Europe/Berlin")
+    rng = np.random.default_rng(0)
+    promo = (rng.random(len(stamps)) < 0.2).astype(int)
+    sales = 50 + 10 * np.sin(2 * np.pi * np.arange(len(stamps)) / 24) + 30 * promo
+    frame = pd.DataFrame({"time": [t.isoformat() for t in stamps], "sales": sales.round(3), "promo": promo})
+    frame.to_csv(tmp_path / name, index=False)
+    return tmp_path / name, frame
+
+
+def test_future_file_must_write_dates_like_the_data(promo_run: Path, tmp_path: Path) -> None:
+    """Naive data and zone-aware future dates (or other offsets) would shift the plan silently."""
+    aware = pd.DataFrame(
+        {
+            "date": [f"{d}T00:00:00+01:00" for d in pd.date_range("2016-09-01", periods=12, freq="MS").date],
+            "promo": 0,
+        }
+    )
+    aware.to_csv(tmp_path / "aware.csv", index=False)
+    result = invoke("predict", "--run", promo_run, "--future", tmp_path / "aware.csv")
+    assert result.exit_code == 3
+    assert "dates carry time-zone offsets but those of" in result.output and "do not" in result.output
+
+
+def test_other_offsets_in_the_future_file_are_refused(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-01-01", periods=120, freq="h")
+    rng = np.random.default_rng(1)
+    promo = (rng.random(120) < 0.2).astype(int)
+    data_frame = pd.DataFrame(
+        {"time": [f"{t.isoformat()}+01:00" for t in stamps], "sales": 50 + 30 * promo, "promo": promo}
+    )
+    data_frame.to_csv(tmp_path / "fixed.csv", index=False)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", tmp_path / "fixed.csv", "--value-col", "sales", "--future-covariate", "promo", "--horizon", 6,
+        "--lookback", 12, "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ahead = pd.date_range("2024-01-05 23:00", periods=6, freq="h")  # the same instants, written in UTC
+    pd.DataFrame({"time": [f"{t.isoformat()}Z" for t in ahead], "promo": 0}).to_csv(
+        tmp_path / "z.csv", index=False
+    )
+    result = invoke("predict", "--run", out, "--future", tmp_path / "z.csv")
+    assert (
+        result.exit_code == 3
+        and "UTC offset(s) +00:00, those of" in result.output
+        and "+01:00" in result.output
+    )
+    local = pd.date_range("2024-01-06", periods=6, freq="h")
+    pd.DataFrame({"time": [f"{t.isoformat()}+01:00" for t in local], "promo": 0}).to_csv(
+        tmp_path / "l.csv", index=False
+    )
+    assert invoke("predict", "--run", out, "--future", tmp_path / "l.csv").exit_code == 0
+
+
+def test_newer_data_is_read_in_the_training_datas_time_mode(tmp_path: Path) -> None:
+    """Training data across the autumn change are read in UTC; a later file with one offset
+    only must be read in UTC too, or every date would move by an hour."""
+    path, frame = _hourly_berlin(tmp_path)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", path, "--value-col", "sales", "--horizon", 24, "--epochs", 2, "--out", out,
+        "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["data"]["zone"] == "utc"
+    frame.iloc[-96:].to_csv(tmp_path / "recent.csv", index=False)  # winter time only: +01:00
+    dates = []
+    for extra in ([], ["--data", tmp_path / "recent.csv"]):
+        result = invoke("predict", "--run", out, "--json", *extra)
+        assert result.exit_code == 0, result.output
+        dates.append([row["date"] for row in json.loads(result.stdout)["forecast"]])
+    assert dates[0] == dates[1] and dates[0][0] == "2023-11-02 23:00:00"
+
+
+def test_holdout_not_a_whole_number_of_outputs_warns(promo_csv: Path, tmp_path: Path) -> None:
+    result = invoke(
+        "train", promo_csv, "--value-col", "sales", "--future-covariate", "promo", "--horizon", 7,
+        "--lookback", 14, "--test-size", 10, "--epochs", 2, "--out", tmp_path / "r", "--runs-dir",
+        tmp_path / "runs", "--json", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warned = json.loads(result.stdout)["warnings"]
+    assert any(
+        "not a whole number of the model's 7-step outputs" in w and "for 4 date(s)" in w for w in warned
+    )
+
+
+def test_fallback_series_need_no_future_file(tmp_path: Path) -> None:
+    long = promo_frame(80, 1).assign(store="long")
+    short = promo_frame(20, 2).assign(store="short")
+    pd.concat([long, short]).to_csv(tmp_path / "p.csv", index=False)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", tmp_path / "p.csv", "--id-col", "store", "--value-col", "sales", "--future-covariate", "promo",
+        "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert invoke("predict", "--run", out, "--series", "short").exit_code == 0  # seasonal naive
+    assert invoke("predict", "--run", out, "--series", "long").exit_code == 2  # the model needs --future

@@ -341,5 +341,5 @@ def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) 
     predicted = invoke("predict", "--run", out, "--level", 99, "--json")  # 6 errors cannot promise 99%
     assert predicted.exit_code == 0, predicted.output
     assert any(
-        "6 of 6 series have empty interval cells" in w for w in json.loads(predicted.stdout)["warnings"]
+        "empty interval cells for 6 of 6 series" in w for w in json.loads(predicted.stdout)["warnings"]
     )
