@@ -42,6 +42,7 @@ class LoadedRun:
     errors: np.ndarray  # calibration errors (n, horizon) in model space
     error_series: np.ndarray  # the series index of each row of ``errors``
     scales: list[covariates.CovariateScale] = field(default_factory=list)  # runs with covariates
+    ranges: tuple[list[float], list[float]] | None = None  # each covariate's min and max in training
 
 
 @dataclass
@@ -71,10 +72,11 @@ def load_run(run: Path) -> LoadedRun:
     series = artifacts.read_series(path, meta.get("series_sha256"))
     ids, methods = series["ids"], series["method"]
     transforms = windows.transforms_from_dict(series["transform"], len(ids))
-    scales = []
+    scales, ranges = [], None
     if covariates_of(cfg):
         width = len(cfg.data.covariates) + len(cfg.data.future_covariates)
         scales = covariates.scales_from_dict(series.get("covariate_scale"), len(ids), width)
+        ranges = _ranges(series.get("covariate_range"), width)
     weights = meta["weights"]
     if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
         raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
@@ -106,6 +108,7 @@ def load_run(run: Path) -> LoadedRun:
         errors.numpy(),
         error_series.numpy().astype(np.int64),
         scales,
+        ranges,
     )
 
 
@@ -190,7 +193,7 @@ def predict(
     grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
     fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
-    ahead_values = None
+    ahead_values, outside = None, []
     if ahead and future_path and use_model.any():  # checked for every series before any forecast
         future = data.read_future(future_path, cfg.data, ahead, ds)
         model_rows = np.flatnonzero(use_model)
@@ -200,6 +203,7 @@ def predict(
         )  # fmt: skip
         ahead_values = np.full((len(wanted), *found.shape[1:]), np.nan)
         ahead_values[model_rows] = found
+        outside = _outside_training(found, loaded.ranges, len(cfg.data.covariates), ahead, future_path)
     columns = intervals.level_columns(levels)
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []
@@ -255,7 +259,7 @@ def predict(
             if kept < PREVIEW_ROWS:
                 preview.append(frame.head(PREVIEW_ROWS - kept))
                 kept += len(preview[-1])
-    warnings = list(ds.warnings)
+    warnings = list(ds.warnings) + outside
     if uncalibrated:
         who = f" for {uncalibrated} of {int(use_model.sum())} series" if ds.panel else ""
         warnings.append(
@@ -278,6 +282,39 @@ def predict(
         run_dir=loaded.path,
         warnings=warnings,
     )
+
+
+def _ranges(raw: Any, width: int) -> tuple[list[float], list[float]] | None:
+    """The training range of each covariate from series.json (None for runs without it)."""
+    try:
+        low, high = [float(v) for v in raw["min"]], [float(v) for v in raw["max"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (low, high) if len(low) == len(high) == width else None
+
+
+def _outside_training(
+    values: np.ndarray,
+    ranges: tuple[list[float], list[float]] | None,
+    past: int,
+    names: tuple[str, ...],
+    path: str | None,
+) -> list[str]:
+    """Warnings for known-ahead values (series, dates, columns) beyond what training saw."""
+    if ranges is None or not values.size:
+        return []
+    out = []
+    for c, name in enumerate(names):
+        lo, hi = ranges[0][past + c], ranges[1][past + c]
+        column = values[:, :, c]
+        beyond = (column < lo) | (column > hi)
+        if beyond.any():
+            worst = float(column[beyond][np.argmax(np.abs(column[beyond] - (lo + hi) / 2))])
+            out.append(
+                f"{name} in {path} goes outside its training range [{lo:g}, {hi:g}] "
+                f"({int(beyond.sum())} value(s), e.g. {worst:g}): the forecast extrapolates there"
+            )
+    return out
 
 
 def _append_ahead(history: np.ndarray, ahead: np.ndarray) -> np.ndarray:

@@ -355,6 +355,8 @@ def _save(
         for sc, k in zip(final.scales, trained):
             scales[int(k)] = sc
         series_meta["covariate_scale"] = covariates.scales_to_dict(scales)
+        seen = ds.covariates  # the range the saved models have seen, for predict's warnings
+        series_meta["covariate_range"] = {"min": seen.min(axis=0).tolist(), "max": seen.max(axis=0).tolist()}
     with artifacts.staged_run(target) as tmp:
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
         state["calibration.errors"] = torch.from_numpy(cal_errors[0])

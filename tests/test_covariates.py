@@ -562,3 +562,16 @@ def test_fallback_series_need_no_future_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert invoke("predict", "--run", out, "--series", "short").exit_code == 0  # seasonal naive
     assert invoke("predict", "--run", out, "--series", "long").exit_code == 2  # the model needs --future
+
+
+def test_future_values_beyond_training_warn(promo_run: Path, tmp_path: Path) -> None:
+    """promo was 0 or 1 in training: a plan with 2 is forecast, with a warning that it extrapolates."""
+    plan = future_csv(tmp_path / "double.csv", [0, 2] + [0] * 10)
+    result = invoke("predict", "--run", promo_run, "--future", plan, "--json")
+    assert result.exit_code == 0, result.output
+    warned = json.loads(result.stdout)["warnings"]
+    assert any("promo in" in w and "outside its training range [0, 1]" in w and "e.g. 2" in w for w in warned)
+    inside = invoke(
+        "predict", "--run", promo_run, "--future", future_csv(tmp_path / "ok.csv", [0, 1] * 6), "--json"
+    )
+    assert inside.exit_code == 0 and not json.loads(inside.stdout)["warnings"]
