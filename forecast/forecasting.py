@@ -339,7 +339,7 @@ def _future_rows(
 
     ``needed`` is ``horizon`` rounded up to whole model outputs: every pass of the network
     reads the values of all the dates its output layer covers."""
-    needed = -(-horizon // lead) * lead
+    needed = covariates.roll_extra(horizon, lead) + lead
     cols = [c for c in future.columns if c not in ("unique_id", "ds", "_line")]
     pos = validate.grid_positions(pd.DatetimeIndex(future["ds"]), ds.anchor, ds.freq)
     off = np.flatnonzero(pos == validate.OFF_GRID)

@@ -233,7 +233,7 @@ def _fit_and_score(
             f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
             f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
         )
-    padded = -(-w.test_size // out_len) * out_len - w.test_size
+    padded = covariates.roll_extra(w.test_size, out_len) + out_len - w.test_size if w.test_size else 0
     if cfg.data.future_covariates and padded:
         warnings.append(
             f"the hold-out ({w.test_size} points) is not a whole number of the model's {out_len}-step "
