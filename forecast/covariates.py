@@ -51,9 +51,6 @@ class Covariates:
         """Input features they add: one per past covariate, two per known-ahead one."""
         return self.past + 2 * self.future
 
-    def __bool__(self) -> bool:
-        return self.past + self.future > 0
-
 
 @dataclass(frozen=True)
 class CovariateScale:

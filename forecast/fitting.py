@@ -100,7 +100,7 @@ def resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
         calendar=calendar,
         calendar_phase=validate.season_phase(ds.anchor, ds.freq, season) if calendar else None,
     )
-    n_cov = len(cfg.data.covariates) + 2 * len(cfg.data.future_covariates)
+    n_cov = covariates.Covariates(len(cfg.data.covariates), len(cfg.data.future_covariates), out_len).features
     inputs = 1 + (windows.Calendar.FEATURES if calendar else 0) + n_cov
     model = dataclasses.replace(
         cfg.model, input_size=inputs, output_size=out_len, ahead_inputs=_ahead_inputs(cfg, out_len)
