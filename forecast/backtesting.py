@@ -94,7 +94,8 @@ def backtest(
             warnings += [m for m in fitted.warnings if m not in warnings]
         index = {k: i for i, k in enumerate(trained_on)}
         usable = [k for k in keep if k in index]
-        offsets = intervals.bounds(held[0], held[1], [index[k] for k in usable], levels, horizon)
+        groups = intervals.scale_groups(fitted.transforms)
+        offsets = intervals.bounds(held[0], held[1], [index[k] for k in usable], levels, horizon, groups)
         history = [series[k][: len(series[k]) - back] for k in usable]
         exog = exog_of(
             cfg,

@@ -298,7 +298,9 @@ def score_holdout(
     if w.test_size:
         firsts = [int(positions[trained[i]][0]) for i in scored]
         history = [cut[i] for i in scored]
-        offsets = intervals.bounds(*hold_errors, scored, levels, w.test_size)
+        offsets = intervals.bounds(
+            *hold_errors, scored, levels, w.test_size, intervals.scale_groups(fit1.transforms)
+        )
         fc, bands = forecast_panel(
             fit1.models,
             [fit1.transforms[i] for i in scored],

@@ -208,6 +208,7 @@ def predict(
     target = Path(out or loaded.path / "forecast.csv")
     preview: list[pd.DataFrame] = []
     kept, uncalibrated = 0, 0
+    groups = intervals.scale_groups(loaded.transforms)
     with artifacts.exclusive(target, wait, "writing this forecast file"), output.CsvWriter(target) as sink:
         for lo in range(0, len(wanted), PREDICT_CHUNK):  # bounded memory: forecast, write, forget
             part = np.arange(lo, min(lo + PREDICT_CHUNK, len(wanted)))
@@ -217,7 +218,9 @@ def predict(
             mk = np.flatnonzero(use_model[part])
             if len(mk):
                 trained = [known[wanted[part[j]]] for j in mk]
-                offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon)
+                offsets = intervals.bounds(
+                    loaded.errors, loaded.error_series, trained, levels, horizon, groups
+                )
                 exog = None
                 if covs is not None:
                     raw = [covs[ds.indptr[index[part[j]]] : ds.indptr[index[part[j]] + 1]] for j in mk]

@@ -6,7 +6,8 @@ the forecast is rolled out ``horizon`` steps and compared with what happened. At
 time the split-conformal quantile of the absolute errors, per horizon step, is added to and
 subtracted from the model-space forecast and transformed back, so intervals are asymmetric
 where the data are (log) and valid for any cell type. A series with at least ``MIN_OWN`` errors
-per step uses its own; others pool. Panels with more than ``MAX_ORIGINS`` origins use a seeded
+per step uses its own; others pool with the series on the same scale: errors in log space
+(relative) and in a plain scale (additive) are never mixed (``scale_groups``). Panels with more than ``MAX_ORIGINS`` origins use a seeded
 random subset of them.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from forecast.windows import Calendar
 
-__all__ = ["calibration_errors", "bounds", "level_columns", "MIN_OWN"]
+__all__ = ["calibration_errors", "bounds", "level_columns", "scale_groups", "MIN_OWN"]
 
 MIN_OWN = 30
 MAX_ORIGINS = 200_000  # calibration origins rolled out at most (a seeded random subset beyond)
@@ -96,24 +97,46 @@ def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
     return out
 
 
+def scale_groups(transforms: Sequence[object]) -> np.ndarray:
+    """Each series' calibration group: 1 for log-space transforms, 0 for a plain scale."""
+    return np.array([bool(getattr(t, "log", False)) for t in transforms], dtype=np.int64)
+
+
 def bounds(
-    errors: np.ndarray, series: np.ndarray, wanted: Sequence[int], levels: Sequence[int], horizon: int
+    errors: np.ndarray,
+    series: np.ndarray,
+    wanted: Sequence[int],
+    levels: Sequence[int],
+    horizon: int,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Model-space offsets (len(wanted), 2 * len(levels), horizon): lo/hi per level, in order.
 
-    Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
+    A series with ``MIN_OWN`` errors uses its own; the others pool the errors of the series in
+    their group (``groups[k]``, from ``scale_groups``; one group when None), never another
+    group's. Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
     """
     calibrated = errors.shape[1] if errors.size else 0
     out = np.full((len(wanted), 2 * len(levels), horizon), np.nan)
     if calibrated == 0:  # no out-of-sample errors at all: no interval can be promised
         return out
-    pooled = _quantiles(errors, levels)
+    series = np.asarray(series, dtype=np.int64)
+    if groups is None:
+        row_group = np.zeros(len(series), dtype=np.int64)
+    else:
+        groups = np.asarray(groups, dtype=np.int64)
+        row_group = groups[series] if len(series) else np.zeros(0, dtype=np.int64)
+    pooled = {int(g): _quantiles(errors[row_group == g], levels) for g in np.unique(row_group)}
     counts = np.bincount(series, minlength=max(wanted, default=0) + 1) if len(series) else np.zeros(1)
     order = np.argsort(series, kind="stable")  # each series' errors as one slice: no scan per series
     starts = np.r_[0, np.cumsum(counts)]
+    empty = np.full((2 * len(levels), calibrated), np.nan)
     for i, k in enumerate(wanted):
         own = k < len(counts) and counts[k] >= MIN_OWN
-        q = _quantiles(errors[order[starts[k] : starts[k + 1]]], levels) if own else pooled
+        if own:
+            q = _quantiles(errors[order[starts[k] : starts[k + 1]]], levels)
+        else:
+            q = pooled.get(0 if groups is None else int(groups[k]), empty)
         steps = min(horizon, calibrated)
         out[i, :, :steps] = q[:, :steps]
         if horizon > calibrated:

@@ -30,6 +30,7 @@ __all__ = [
     "split_panel",
     "seasonal_indices",
     "seasonality_test",
+    "log_step",
     "WindowSet",
     "make",
     "split_by_time",
@@ -146,8 +147,14 @@ def fit_transform(
     deseason: Deseason,
     season: int,
     lookback: int,
+    step: float | None = None,
 ) -> tuple[SeriesTransform, list[str]]:
-    """Fit the transform on the training values ``y`` only. Returns it and any warnings."""
+    """Fit the transform on the training values ``y`` only. Returns it and any warnings.
+
+    ``step``: with the window scaler, the typical model-space step of the panel's log-scaled
+    series (``log_step``); a series with negative values is then scaled so its steps match
+    (a plain scale otherwise dwarfs them: in the loss, early stopping and the intervals).
+    """
     warnings: list[str] = []
     y = np.asarray(y, dtype=np.float64)
     log, shift, scale = False, 0.0, 1.0
@@ -157,10 +164,12 @@ def fit_transform(
         if np.min(y) >= 0:
             log = True
         else:
-            scale = _robust_scale(y)
+            matched = _step_scale(y, step)
+            scale = matched or _robust_scale(y)
             warnings.append(
                 "the series has negative values, so the log transform is off; "
                 "windows are normalised by their level and a fixed scale instead"
+                + (" (matched to the log-scaled series' step size)" if matched else "")
             )
     elif scaler is Scaler.standard:
         from sklearn.preprocessing import StandardScaler
@@ -199,6 +208,27 @@ def _robust_scale(y: np.ndarray) -> float:
         if math.isfinite(value) and value > 0:
             return float(value)
     return 1.0
+
+
+def _mean_step(z: np.ndarray) -> float:
+    d = np.abs(np.diff(np.asarray(z, dtype=np.float64)))
+    d = d[np.isfinite(d)]
+    return float(d.mean()) if d.size else math.nan
+
+
+def log_step(series: Sequence[np.ndarray]) -> float | None:
+    """Median over the non-negative series of their mean |step| in log1p space; None if none."""
+    steps = [_mean_step(np.log1p(y)) for y in series if len(y) > 1 and np.min(y) >= 0]
+    steps = [v for v in steps if math.isfinite(v) and v > 0]
+    return float(np.median(steps)) if steps else None
+
+
+def _step_scale(y: np.ndarray, step: float | None) -> float | None:
+    """The scale that gives ``y`` a mean |step| of ``step`` in model space (None if undefined)."""
+    if step is None:
+        return None
+    scale = _mean_step(y) / step
+    return scale if math.isfinite(scale) and scale > 0 else None
 
 
 def seasonality_test(z: np.ndarray, season: int) -> bool:
@@ -330,10 +360,16 @@ def fit_transforms(
     season: int,
     lookback: int,
 ) -> tuple[list[SeriesTransform], list[str]]:
-    """``fit_transform`` for each series; repeated warnings are merged with a count."""
+    """``fit_transform`` for each series; repeated warnings are merged with a count.
+
+    In a panel that mixes series with and without negative values (window scaler), the latter
+    are scaled to the log-scaled series' typical step (``log_step``), so no scale group
+    dominates the shared loss or early stopping."""
     transforms, counts = [], {}
+    mixed = scaler is Scaler.window and len(series) > 1 and any(len(y) and np.min(y) < 0 for y in series)
+    step = log_step(series) if mixed else None
     for y, pos in zip(series, positions):
-        t, warnings = fit_transform(y, pos, scaler, deseason, season, lookback)
+        t, warnings = fit_transform(y, pos, scaler, deseason, season, lookback, step)
         transforms.append(t)
         for w in warnings:
             counts[w] = counts.get(w, 0) + 1

@@ -50,3 +50,19 @@ def test_no_errors_gives_empty_intervals_not_zero_width() -> None:
     only_first = np.array([[0.1, np.nan, np.nan]] * 40)  # steps 2 and 3 never observed
     out = intervals.bounds(only_first, np.zeros(40, dtype=np.int64), [0], [80], 3)
     assert np.isfinite(out[0, :, 0]).all() and np.isnan(out[0, :, 1:]).all()
+
+
+def test_series_pool_only_with_their_own_scale_group() -> None:
+    """Log-space (relative) and plain-scale (additive) errors are never pooled together."""
+    rng = np.random.default_rng(0)
+    small = rng.normal(0, 0.01, (50, 2))  # series 0..4: log space
+    large = rng.normal(0, 5.0, (50, 2))  # series 5: plain scale
+    errors = np.vstack([small, large]).astype(np.float32)
+    series = np.r_[np.repeat(np.arange(5), 10), np.full(50, 5)].astype(np.int64)
+    series[-25:] = 6  # two plain-scale series with 25 errors each: below MIN_OWN, they pool
+    groups = np.array([1, 1, 1, 1, 1, 0, 0])
+    out = intervals.bounds(errors, series, [0, 5], [80], 2, groups)
+    assert np.all(np.abs(out[0]) < 0.05)  # not widened by the plain-scale errors
+    assert np.all(np.abs(out[1]) > 1.0)  # not narrowed by the log-space ones
+    mixed = intervals.bounds(errors, series, [0], [80], 2)  # one group: today's pooling
+    assert np.all(np.abs(mixed[0]) > 0.05)

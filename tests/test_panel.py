@@ -343,3 +343,50 @@ def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) 
     assert any(
         "empty interval cells for 6 of 6 series" in w for w in json.loads(predicted.stdout)["warnings"]
     )
+
+
+def _wide_with_a_change_column(n: int = 144) -> pd.DataFrame:
+    """Eight positive seasonal series and one month-on-month change (negative values)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    cols = {}
+    for k in range(8):
+        seasonal = 1 + 0.15 * np.sin(2 * np.pi * (t + k) / 12)
+        cols[f"s{k}"] = 100 * (k + 1) ** 1.5 * (1 + 0.002 * (k + 1) * t) * seasonal * np.exp(rng.normal(0, 0.03, n))
+    cols["change"] = np.r_[0.0, np.diff(cols["s3"])]
+    dates = pd.date_range("2010-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+    return pd.DataFrame({"date": dates, **cols})
+
+
+def test_a_series_with_negative_values_leaves_the_others_intervals_alone(tmp_path: Path) -> None:
+    """Regression: its plain-scale errors, pooled with the log-space ones, made every other
+    series' 95% band about 25x wider; now each scale group calibrates on its own errors."""
+    frame = _wide_with_a_change_column()
+    widths = {}
+    for name, df in (("with", frame), ("without", frame.drop(columns="change"))):
+        path = tmp_path / f"{name}.csv"
+        df.to_csv(path, index=False)
+        out = tmp_path / f"run-{name}"
+        result = invoke("train", path, "--wide", "--out", out, "--epochs", "4", *SMALL)
+        assert result.exit_code == 0, result.output
+        h = pd.read_csv(out / "holdout.csv")
+        h = h[h["series"] != "change"]
+        widths[name] = float(((h["hi-95"] - h["lo-95"]) / h["actual"]).mean())
+    assert widths["with"] < 1.5 * widths["without"], widths
+
+
+def test_mixed_panel_scales_negative_series_to_the_log_series_step() -> None:
+    from forecast.config import Deseason, Scaler
+    from forecast.windows import fit_transforms, log_step
+
+    frame = _wide_with_a_change_column()
+    series = [frame[c].to_numpy() for c in frame.columns[1:]]
+    positions = [np.arange(len(y)) for y in series]
+    transforms, warnings = fit_transforms(series, positions, Scaler.window, Deseason.off, 12, 24)
+    z = transforms[-1].forward(series[-1], positions[-1])
+    assert not transforms[-1].log and all(t.log for t in transforms[:-1])
+    assert np.mean(np.abs(np.diff(z))) == pytest.approx(log_step(series), rel=1e-9)
+    assert "matched to the log-scaled series' step size" in warnings[0]
+    # alone, the series keeps its plain robust scale (median of |y|)
+    (alone,), _ = fit_transforms(series[-1:], positions[-1:], Scaler.window, Deseason.off, 12, 24)
+    assert alone.scale == pytest.approx(np.median(np.abs(series[-1])))
