@@ -345,12 +345,28 @@ _SEASONS = {
 }  # fmt: skip
 
 
+_DAY_MAX = 288  # sub-hourly steps: the daily cycle as the season up to 288 steps (5 minutes)
+
+
 def season_length(freq: str) -> int:
-    """Seasonal period implied by a frequency: 12 for monthly, 4 quarterly, 7 daily..."""
+    """Seasonal period implied by a frequency: 12 for monthly, 4 quarterly, 7 daily, 24 hourly.
+
+    Multiples of an hour or a minute take the day as their season when it is a whole number
+    of steps: 12 for 2h, 48 for 30min, 96 for 15min, 288 for 5min; finer than that (a day of
+    more than 288 steps) the hour: 60 for 1min, 30 for 2min. Other multiples (2D, 7h) have none.
+    """
     offset = pd.tseries.frequencies.to_offset(freq)
-    if offset.n != 1:
-        return 1  # e.g. 15min or 2h: no standard season; pass --season
     base = offset.rule_code.split("-")[0]
+    n = offset.n
+    if n != 1 or base in ("min", "T"):
+        step = pd.Timedelta(offset) if base in ("h", "H", "min", "T", "s", "S") else None
+        if step is None or step <= pd.Timedelta(0):
+            return 1  # e.g. 2D, 3MS: no standard season; pass --season
+        for cycle in (pd.Timedelta(days=1), pd.Timedelta(hours=1), pd.Timedelta(minutes=1)):
+            steps, rest = divmod(cycle, step)
+            if rest == pd.Timedelta(0) and 1 < steps <= _DAY_MAX:
+                return int(steps)
+        return 1
     for prefix in sorted(_SEASONS, key=len, reverse=True):
         if base.startswith(prefix):
             return _SEASONS[prefix]
@@ -363,7 +379,12 @@ def season_phase(anchor: pd.Timestamp, freq: str, season: int) -> int:
     With grid positions counted from ``anchor``, ``(position + phase) % season`` is the
     calendar slot of any date; 0 where the season is not a calendar one (``--season``).
     """
-    base = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0]
+    if season > 1 and season_length(freq) == season and (offset.n != 1 or base in ("min", "T")):
+        step = pd.Timedelta(offset)  # a clock cycle (day, hour, minute) of ``season`` steps
+        anchor = pd.Timestamp(anchor)
+        return int((anchor - anchor.floor(step * season)) // step) % season
     slots = {
         12: lambda t: t.month - 1,
         4: lambda t: (t.month - 1) // 3,

@@ -665,10 +665,26 @@ def test_huge_grid_from_explicit_freq(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("freq", "season"),
     [("MS", 12), ("ME", 12), ("QS-OCT", 4), ("YE-DEC", 1), ("W-SUN", 52), ("D", 7), ("B", 5), ("h", 24),
-     ("min", 60), ("s", 60), ("2h", 1), ("BMS", 12), ("BQE", 4), ("BYS", 1), ("SMS", 24), ("ms", 1)],
+     ("min", 60), ("s", 60), ("2h", 12), ("BMS", 12), ("BQE", 4), ("BYS", 1), ("SMS", 24), ("ms", 1),
+     ("30min", 48), ("15min", 96), ("10min", 144), ("5min", 288), ("2min", 30), ("6h", 4), ("10s", 6),
+     ("7h", 1), ("7min", 1), ("2D", 1)],
 )  # fmt: skip
 def test_season_length(freq: str, season: int) -> None:
     assert season_length(freq) == season
+
+
+def test_half_hourly_data_get_the_day_as_season(tmp_path: Path) -> None:
+    """Regression: 30-minute load was read with season 1, so its night-time shape was lost."""
+    from forecast.validate import season_phase
+
+    t = np.arange(48 * 6)
+    values = 100 + 30 * np.sin(2 * np.pi * t / 48)
+    dates = pd.date_range("2024-03-04 13:30", periods=len(t), freq="30min")
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"time": dates.strftime("%Y-%m-%d %H:%M:%S"), "load": values}).to_csv(path, index=False)
+    ds = _read(path)
+    assert (ds.freq, ds.season) == ("30min", 48)
+    assert season_phase(ds.anchor, ds.freq, 48) == 27  # 13:30 is the 28th half hour of its day
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -352,7 +352,9 @@ def _wide_with_a_change_column(n: int = 144) -> pd.DataFrame:
     cols = {}
     for k in range(8):
         seasonal = 1 + 0.15 * np.sin(2 * np.pi * (t + k) / 12)
-        cols[f"s{k}"] = 100 * (k + 1) ** 1.5 * (1 + 0.002 * (k + 1) * t) * seasonal * np.exp(rng.normal(0, 0.03, n))
+        cols[f"s{k}"] = (
+            100 * (k + 1) ** 1.5 * (1 + 0.002 * (k + 1) * t) * seasonal * np.exp(rng.normal(0, 0.03, n))
+        )
     cols["change"] = np.r_[0.0, np.diff(cols["s3"])]
     dates = pd.date_range("2010-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
     return pd.DataFrame({"date": dates, **cols})
