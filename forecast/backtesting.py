@@ -127,7 +127,8 @@ def backtest(
         "retrain": retrain,
         "overall": overall,
         "coverage": coverage(frame, levels),
-        "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series)),
+        "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series), w.season),
+        "comparison": evaluation.compare(overall, w.season),
         "by_fold": by_fold,
     }
     target = out or runs_dir / f"backtest-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"

@@ -30,6 +30,7 @@ from forecast.config import (
     Device,
     Fill,
     Loss,
+    Method,
     ModelConfig,
     ModelKind,
     RunConfig,
@@ -306,7 +307,14 @@ def train_cmd(
     for message in outcome.warnings:
         rep.warn(message)
     if outcome.holdout is not None:
-        rep.result(metrics_table(outcome.metrics, outcome.config.model.kind.value.upper(), rep.terminal))
+        rep.result(
+            metrics_table(
+                outcome.metrics,
+                outcome.config.model.kind.value.upper(),
+                rep.terminal,
+                outcome.config.window.season,
+            )
+        )
         line = outcome.verdict or ""
         if line.startswith("warning: "):
             rep.warn(line.removeprefix("warning: "))
@@ -367,6 +375,13 @@ def predict_cmd(
             show_default=False,
         ),
     ] = None,
+    method: Annotated[
+        Method,
+        typer.Option(
+            help="model: the network; naive, seasonal_naive or drift: that baseline's forecast for every "
+            "series (train's verdict names the one that beat the model), with intervals from its past errors.",
+        ),
+    ] = Method.model,
     level: LevelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -389,11 +404,13 @@ def predict_cmd(
         wait=wait,
         levels=_levels(level),
         future_path=future,
+        method=method,
     )
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(forecast_table(outcome.frame, rep.terminal, outcome.rows))
-    rep.info(f"forecast of {outcome.steps} steps for {outcome.series} series written to {outcome.path}")
+    by = "" if method is Method.model else f" by {method.value.replace('_', ' ')} (--method)"
+    rep.info(f"forecast of {outcome.steps} steps for {outcome.series} series{by} written to {outcome.path}")
     rep.emit_json(
         {
             "ok": True,
@@ -401,6 +418,7 @@ def predict_cmd(
             "path": outcome.path,
             "series": outcome.series,
             "steps": outcome.steps,
+            "method": method.value,
             "rows": outcome.rows,
             # the first PREVIEW_ROWS rows; the file holds every row
             "forecast": outcome.frame.to_dict(orient="records"),
@@ -562,7 +580,11 @@ def backtest_cmd(
         rep.warn(message)
     m = outcome.metrics
     scores = {"test_size": f"{m['horizon']} points x {m['folds']} folds", **m["overall"]}
-    rep.result(metrics_table(scores, outcome.config.model.kind.value.upper(), rep.terminal))
+    rep.result(
+        metrics_table(
+            scores, outcome.config.model.kind.value.upper(), rep.terminal, outcome.config.window.season
+        )
+    )
     cov = ", ".join(f"{k}%: {v:.0%}" for k, v in m["coverage"].items() if v is not None)
     rep.info(f"interval coverage {cov}")
     (rep.warn if m["verdict"].startswith("warning") else rep.info)(m["verdict"].removeprefix("warning: "))

@@ -23,6 +23,7 @@ __all__ = [
     "Activation",
     "Fill",
     "Deseason",
+    "Method",
     "DataConfig",
     "WindowConfig",
     "ModelConfig",
@@ -74,6 +75,15 @@ class Fill(str, Enum):
     ffill = "ffill"
     interpolate = "interpolate"
     zero = "zero"
+
+
+class Method(str, Enum):
+    """What predict writes: the network, or a baseline (``predict --method``)."""
+
+    model = "model"
+    naive = "naive"
+    seasonal_naive = "seasonal_naive"
+    drift = "drift"
 
 
 class Deseason(str, Enum):

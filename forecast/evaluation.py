@@ -13,7 +13,17 @@ from forecast import baselines, metrics
 if TYPE_CHECKING:
     from forecast import data
 
-__all__ = ["score", "verdict", "coverage", "holdout_frame", "date_text", "date_format", "BASELINES"]
+__all__ = [
+    "score",
+    "verdict",
+    "compare",
+    "baselines_for",
+    "coverage",
+    "holdout_frame",
+    "date_text",
+    "date_format",
+    "BASELINES",
+]
 
 BASELINES = ("naive", "seasonal_naive", "drift")
 
@@ -59,20 +69,53 @@ def _nanmean(col: pd.Series) -> float:
     return float(finite.mean()) if finite.size else float("nan")
 
 
-def verdict(name: str, scores: dict[str, Any], n_series: int) -> str:
-    """Does the model beat seasonal naive (by MASE, or MAE when MASE is undefined)?"""
-    model_mase, base_mase = scores["model"]["mase"], scores["seasonal_naive"]["mase"]
-    key = "mase" if np.isfinite(model_mase) and np.isfinite(base_mase) else "mae"
-    model, base = scores["model"][key], scores["seasonal_naive"][key]
-    label = key.upper() if n_series == 1 else f"mean {key.upper()} over {n_series} series"
-    if base == 0:
-        return f"warning: seasonal naive is exact on the hold-out ({label} 0); nothing to beat"
-    if model < base:
-        gain = 100.0 * (1.0 - model / base)
-        return f"{name} beats seasonal naive by {gain:.0f}% {label} ({model:.3f} vs {base:.3f})"
+def baselines_for(season: int) -> tuple[str, ...]:
+    """The distinct baselines: without a season, seasonal naive is naive and is left out."""
+    return BASELINES if season > 1 else tuple(b for b in BASELINES if b != "seasonal_naive")
+
+
+def compare(scores: dict[str, Any], season: int) -> dict[str, Any]:
+    """The model against the best baseline on these scores (by MASE, or MAE where a MASE is
+    undefined): {"baseline", "metric", "model", "value", "model_wins"}."""
+    names = baselines_for(season)
+    finite = all(np.isfinite(scores[n]["mase"]) for n in ("model", *names))
+    key = "mase" if finite else "mae"
+    values = {n: scores[n][key] for n in names}
+    best = min(names, key=lambda n: values[n] if np.isfinite(values[n]) else np.inf)
+    model = scores["model"][key]
+    wins = bool(np.isfinite(model) and (not np.isfinite(values[best]) or model < values[best]))
+    return {"baseline": best, "metric": key, "model": model, "value": values[best], "model_wins": wins}
+
+
+def verdict(
+    name: str,
+    scores: dict[str, Any],
+    n_series: int,
+    season: int,
+    test_size: int | None = None,
+    horizon: int | None = None,
+) -> str:
+    """Does the model beat the best baseline? A one-origin hold-out (``test_size``) shorter than
+    a season or two horizons is a thin verdict: the line says so and points to backtest.
+
+    A loss starts with "warning: " and names the ``predict --method`` that writes the winner."""
+    c = compare(scores, season)
+    label = c["metric"].upper() if n_series == 1 else f"mean {c['metric'].upper()} over {n_series} series"
+    base, model, value = c["baseline"].replace("_", " "), c["model"], c["value"]
+    short = ""
+    if test_size is not None and test_size < max(season, 2 * (horizon or test_size)):
+        short = f"; one {test_size}-point hold-out: forecast backtest gives a surer verdict"
+    if value == 0:
+        return (
+            f"warning: {base} is exact on the hold-out ({label} 0); nothing to beat: "
+            f"forecast predict --method {c['baseline']} writes the {base} forecast{short}"
+        )
+    if c["model_wins"]:
+        gain = 100.0 * (1.0 - model / value)
+        return f"{name} beats the best baseline, {base}, by {gain:.0f}% {label} ({model:.3f} vs {value:.3f}){short}"
     return (
-        f"warning: {name} does not beat seasonal naive ({label} {model:.3f} vs {base:.3f}); "
-        "the seasonal-naive forecast is the safer choice here"
+        f"warning: {name} does not beat {base} ({label} {model:.3f} vs {value:.3f}); "
+        f"forecast predict --method {c['baseline']} writes the {base} forecast{short}"
     )
 
 

@@ -7,6 +7,7 @@ No I/O: ``pipeline`` (train) and ``backtesting`` call these in order and write t
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "exog_of",
     "default_horizon",
     "default_lookback",
+    "min_errors",
 ]
 
 _HORIZON_NO_SEASON = 8
@@ -154,9 +156,21 @@ def exog_of(
     return [covariates.features(r, n, s, spec, extra) for r, n, s in zip(raw, observed, scales)]
 
 
+CALIBRATION_ERRORS = 20  # errors per horizon step the default validation aims at: 95% needs 19
+
+
+def min_errors(level: int) -> int:
+    """Calibration errors a ``level``% split-conformal interval needs: L / (100 - L), rounded up."""
+    return math.ceil(level / (100 - level))
+
+
 def _default_val_size(n_train: int, lookback: int, out_len: int, horizon: int, n_series: int) -> int:
-    """Two horizons of validation targets for one series (one per series in a panel), or none."""
-    choices = (2 * horizon, horizon, out_len) if n_series == 1 else (horizon, out_len)
+    """Validation targets per series: enough origins for ``CALIBRATION_ERRORS`` errors at the
+    last horizon step over the panel (so 80% and 95% intervals exist), at least two horizons
+    for one series (one in a panel); less where the series cannot spare it, or none."""
+    enough = horizon - 1 + math.ceil(CALIBRATION_ERRORS / max(n_series, 1))
+    first = max(2 * horizon if n_series == 1 else horizon, enough)
+    choices = (first, 2 * horizon, horizon, out_len) if n_series == 1 else (first, horizon, out_len)
     for val in choices:
         if val >= out_len and n_train - val - lookback - out_len + 1 >= max(8, val - out_len + 1) / n_series:
             return val
@@ -322,7 +336,10 @@ def score_holdout(
         ids = [str(ds.ids[trained[i]]) for i in scored]
         by_series, agg, base = evaluation.score(ids, history, actuals, fc, w.season)
         scores.update(agg)
-        scores["verdict"] = evaluation.verdict(cfg.model.kind.value.upper(), scores, len(scored))
+        scores["verdict"] = evaluation.verdict(
+            cfg.model.kind.value.upper(), scores, len(scored), w.season, w.test_size, w.horizon
+        )
+        scores["comparison"] = evaluation.compare(scores, w.season)
         holdout = evaluation.holdout_frame(ds, trained[scored], w.test_size, actuals, fc, base)
         for b, col in enumerate(intervals.level_columns(levels)):
             holdout.insert(4 + b, col, bands[:, b].ravel() if bands is not None else np.nan)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecast import artifacts, baselines, covariates, data, intervals, output, validate, windows
 from forecast.cells import check_zone
-from forecast.config import RunConfig
+from forecast.config import Method, RunConfig
 from forecast.errors import DataError, RunError, UsageError
 from forecast.evaluation import date_format
 from forecast.fitting import calendar_of, covariates_of, exog_of
@@ -139,11 +139,14 @@ def predict(
     wait: float = 60.0,
     levels: tuple[int, ...] = LEVELS,
     future_path: str | None = None,
+    method: Method = Method.model,
 ) -> PredictOutcome:
     """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``).
 
     Runs trained with known-ahead covariates need their values at the forecast dates from
     ``future_path`` (a CSV or Parquet file with the date, the id column of a panel, and them).
+    ``method`` other than ``model`` writes that baseline's forecast for every series instead,
+    with intervals from its own past errors (``baselines.bounds``).
     """
     from forecast.predict import forecast_panel
 
@@ -181,7 +184,10 @@ def predict(
     use_model = np.array([loaded.methods[known[u]] == MODEL for u in wanted], dtype=bool) & (
         lengths >= w.lookback
     )
-    if not ds.panel and not use_model[0]:
+    baseline = FALLBACK if method is Method.model else method.value  # for the series the model skips
+    if method is not Method.model:
+        use_model[:] = False
+    elif not ds.panel and not use_model[0]:
         raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
     if ahead and future_path is None and use_model.any():  # seasonal-naive series need none
         raise UsageError(
@@ -246,13 +252,14 @@ def predict(
                 )
                 uncalibrated += int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
             for j in np.flatnonzero(~use_model[part]):
-                point[j] = baselines.seasonal_naive(histories[j], horizon, w.season)
+                point[j] = baselines.forecast(baseline, histories[j], horizon, w.season)
+                bands[j] = baselines.bounds(baseline, histories[j], horizon, w.season, levels, point[j])
             if not np.isfinite(point).all():
                 raise RunError(
                     f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
                 )
             frame = _forecast_frame(
-                [wanted[i] for i in part], last_pos[part], grid, fmt, point, use_model[part]
+                [wanted[i] for i in part], last_pos[part], grid, fmt, point, use_model[part], baseline
             )
             for b, col in enumerate(columns):
                 frame.insert(3 + b, col, bands[:, b].ravel())
@@ -271,8 +278,11 @@ def predict(
         )
     if future_path and not ahead:
         warnings.append(f"--future {future_path} ignored: the run was trained without --future-covariate")
+    warnings += _horizon_warnings(horizon, w.horizon, cfg.model.output_size, lengths, method)
+    if method is Method.model:
+        warnings += _lost_on_holdout(loaded.path)
     fallback = int((~use_model).sum())
-    if fallback and ds.panel:
+    if fallback and ds.panel and method is Method.model:
         warnings.append(
             f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
         )
@@ -399,6 +409,7 @@ def _forecast_frame(
     fmt: str,
     values: np.ndarray,
     use_model: np.ndarray,
+    baseline: str = FALLBACK,
 ) -> pd.DataFrame:
     """Rows series,date,forecast,method with future dates taken from one shared grid."""
     horizon = values.shape[1]
@@ -408,9 +419,51 @@ def _forecast_frame(
             "series": np.repeat(np.array(wanted, dtype=object), horizon),
             "date": grid[future].strftime(fmt),
             "forecast": values.ravel(),
-            "method": np.repeat(np.where(use_model, MODEL, FALLBACK), horizon),
+            "method": np.repeat(np.where(use_model, MODEL, baseline), horizon),
         }
     )
+
+
+def _horizon_warnings(
+    horizon: int, trained: int, output_size: int, lengths: np.ndarray, method: Method
+) -> list[str]:
+    """A horizon far past what the model was trained for, or longer than the history itself."""
+    out = []
+    if method is Method.model and horizon > 2 * trained:
+        fed = "from step 2 on" if output_size == 1 else f"after step {output_size}"
+        out.append(
+            f"--horizon {horizon} is {horizon / trained:.0f}x the trained horizon ({trained}): "
+            f"{fed} the model's own forecasts are fed back in as its inputs, so errors compound, and "
+            f"the intervals past step {trained} are widened by sqrt(h/{trained}), not calibrated"
+        )
+    shortest = int(lengths.min()) if len(lengths) else 0
+    if len(lengths) and horizon > shortest:
+        who = "the history" if len(lengths) == 1 else "the shortest history"
+        out.append(
+            f"--horizon {horizon} is longer than {who} ({shortest} points): a forecast that far "
+            "out rests on very little evidence"
+        )
+    return out
+
+
+def _lost_on_holdout(run_dir: Path) -> list[str]:
+    """The run's own hold-out found a baseline better than the model: say so, with the fix."""
+    import json
+
+    try:
+        raw = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+        c = raw["comparison"]
+        base, key = str(c["baseline"]), str(c["metric"])
+        if c["model_wins"] is not False or base not in baselines.METHODS:
+            return []
+        model, value = float(c["model"]), float(c["value"])
+    except (OSError, ValueError, KeyError, TypeError):  # no comparison (older run): nothing to say
+        return []
+    name = base.replace("_", " ")
+    return [
+        f"on its hold-out this run's model lost to {name} ({key.upper()} {model:.3f} vs {value:.3f}); "
+        f"--method {base} writes the {name} forecast instead"
+    ]
 
 
 def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> data.Dataset:

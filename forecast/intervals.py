@@ -19,7 +19,7 @@ import numpy as np
 
 from forecast.windows import Calendar
 
-__all__ = ["calibration_errors", "bounds", "level_columns", "scale_groups", "MIN_OWN"]
+__all__ = ["calibration_errors", "bounds", "conformal_offsets", "level_columns", "scale_groups", "MIN_OWN"]
 
 MIN_OWN = 30
 MAX_ORIGINS = 200_000  # calibration origins rolled out at most (a seeded random subset beyond)
@@ -95,6 +95,12 @@ def _quantiles(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
                 continue
             out[2 * j, h], out[2 * j + 1, h] = -e[rank], e[rank]
     return out
+
+
+def conformal_offsets(errors: np.ndarray, levels: Sequence[int]) -> np.ndarray:
+    """Per-step offsets (2 * len(levels), horizon) -q, +q from signed errors (n, horizon), NaN
+    where a step has too few finite errors for a level (``_quantiles``)."""
+    return _quantiles(np.asarray(errors, dtype=np.float64), levels)
 
 
 def scale_groups(transforms: Sequence[object]) -> np.ndarray:

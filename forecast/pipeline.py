@@ -30,7 +30,15 @@ from forecast import (
 )
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import DataError, RunError, UsageError
-from forecast.fitting import Fitted, covariates_of, fit_members, resolve, score_holdout, series_covariates
+from forecast.fitting import (
+    Fitted,
+    covariates_of,
+    fit_members,
+    min_errors,
+    resolve,
+    score_holdout,
+    series_covariates,
+)
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.train import EpochInfo
@@ -276,8 +284,7 @@ def _fit_and_score(
     empty = [lv for lv, c in (scores.get("holdout_coverage") or {}).items() if c is None]
     if empty and holdout is not None:
         warnings.append(
-            f"no {'/'.join(empty)}% intervals on the hold-out: too few out-of-sample errors to calibrate "
-            "them (longer series or a larger --val-size give more)"
+            _empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), lengths[trained])
         )
     return _Trained(
         fit1,
@@ -291,6 +298,32 @@ def _fit_and_score(
         warnings,
         str(device),
         ctx.world,
+    )
+
+
+def _empty_interval_advice(cfg: RunConfig, empty: list[int], n_series: int, lengths: np.ndarray) -> str:
+    """Why the hold-out has no interval at these levels, and the --val-size that would give one."""
+    w = cfg.window
+    assert w.horizon and w.lookback and w.test_size is not None
+    val, need = w.val_size or 0, min_errors(max(empty))
+    have = n_series * max(val - w.horizon + 1, 0)
+    wanted = w.horizon - 1 + -(-need // max(n_series, 1))
+    spare = int(np.median(lengths)) - w.test_size - w.lookback - cfg.model.output_size - 8
+    levels = "/".join(str(lv) for lv in empty)
+    head = (
+        f"no {levels}% intervals on the hold-out: a {max(empty)}% interval needs {need} out-of-sample "
+        f"errors at each step and the last step has {have} (--val-size {val}, {n_series} series)"
+    )
+    if wanted <= spare:
+        return f"{head}; --val-size {wanted} gives them"
+    low = w.horizon - 1 + -(-min_errors(80) // max(n_series, 1))
+    if max(empty) > 80 and low <= spare:
+        return (
+            f"{head}; the series are too short to spare --val-size {wanted}; --val-size {low} gives 80% ones"
+        )
+    return (
+        f"{head}; the series are too short to spare --val-size {wanted}: it takes {wanted - spare} more "
+        "rows per series"
     )
 
 

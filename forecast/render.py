@@ -95,7 +95,9 @@ def progress(rep: Reporter) -> Iterator[Callable[[str, Any], None] | None]:
         yield fancy
 
 
-def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> Any:
+def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool, season: int | None = None) -> Any:
+    """Hold-out or backtest scores of the model and the baselines (seasonal naive only with a
+    season: without one it is naive again)."""
     from rich import box
     from rich.table import Table
 
@@ -121,6 +123,8 @@ def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool) -> An
         ("drift", "drift"),
     )
     for key, label in names:
+        if key == "seasonal_naive" and season == 1:
+            continue
         row = scores[key]
         table.add_row(label, *(num(row[m]) for m in ("mae", "rmse", "mape", "smape", "mase")))
     return table
