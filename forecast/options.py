@@ -76,7 +76,11 @@ ValueColOpt = Annotated[
 ]
 FreqOpt = Annotated[
     Optional[str],
-    typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=DATA),
+    typer.Option(
+        help="Frequency: monthly, M, Q, Y, W, D, h (placed on the first date) or pandas' MS, W-SUN, 30min "
+        "(default: inferred).",
+        rich_help_panel=DATA,
+    ),
 ]
 FillOpt = Annotated[
     Fill,

@@ -23,6 +23,7 @@ __all__ = [
     "infer_freq",
     "season_length",
     "grid_positions",
+    "anchored_freq",
     "OFF_GRID",
     "fmt_date",
     "describe",
@@ -59,6 +60,25 @@ def _offset(freq: str, name: str) -> pd.DateOffset:
     if offset.n <= 0:
         raise DataError(f"{name}: --freq {freq!r} does not step forward in time; use e.g. MS, D, h")
     return offset
+
+
+def anchored_freq(freq: str, first: pd.Timestamp) -> str:
+    """A family code from ``config.normalise_freq`` (``M``, ``2Q``, ``Y``, ``W``) as the pandas
+    frequency the data mean: month start or end as ``first`` falls, years and quarters from
+    ``first``'s month, weeks on ``first``'s weekday. Other frequencies are returned as they are."""
+    import re
+
+    match = re.fullmatch(r"(\d*)([MQYW])", freq)
+    if match is None:
+        return freq
+    mult, base = match.groups()
+    first = pd.Timestamp(first)
+    if base == "W":
+        return f"{mult}W-{first.strftime('%a').upper()}"
+    edge = "E" if first.is_month_end and not first.is_month_start else "S"
+    if base == "M":
+        return f"{mult}M{edge}"
+    return f"{mult}{base}{edge}-{first.strftime('%b').upper()}"
 
 
 def _grid_size(first: pd.Timestamp, last: pd.Timestamp, offset: pd.DateOffset) -> float:
@@ -174,6 +194,7 @@ def regularise(
     ends = np.r_[starts[1:], len(codes)]
     if freq is None:
         freq = _shared_freq(ds, uid, starts, ends, name)
+    freq = anchored_freq(freq, pd.Timestamp(ds.min()))
     offset = _offset(freq, name)
     first, last = pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
     size = _grid_size(first, last, offset)

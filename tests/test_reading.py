@@ -1,0 +1,111 @@
+"""Reading the files people have: frequency spellings, decimal commas, day-first dates,
+missing markers, Nixtla-style columns, compressed files and standard input, and files too
+wide or too long in a line to be any series layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.config import DataConfig, normalise_freq
+from forecast.data import read
+from forecast.errors import UsageError
+
+runner = CliRunner()
+
+
+def invoke(*args: object, input: bytes | str | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def _read(path: Path, **kwargs: object):
+    return read(DataConfig(path=str(path), **kwargs))  # type: ignore[arg-type]
+
+
+def _csv(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _dated(dates: pd.DatetimeIndex, fmt: str = "%Y-%m-%d", sep: str = ",") -> str:
+    values = 100 + np.arange(len(dates)) % 12
+    return f"date{sep}value\n" + "".join(f"{d}{sep}{v}\n" for d, v in zip(dates.strftime(fmt), values))
+
+
+# --- item 9: --freq spellings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("M", "M"), ("monthly", "M"), ("Monthly", "M"), ("Q", "Q"), ("quarterly", "Q"), ("Y", "Y"),
+        ("A", "Y"), ("yearly", "Y"), ("W", "W"), ("weekly", "W"), ("D", "D"), ("daily", "D"),
+        ("H", "h"), ("hourly", "h"), ("2H", "2h"), ("T", "min"), ("MS", "MS"), ("ME", "ME"),
+        ("W-SUN", "W-SUN"), ("QS-JAN", "QS-JAN"), ("A-DEC", "YE-DEC"), ("30min", "30min"), ("1M", "M"),
+    ],
+)  # fmt: skip
+def test_freq_spellings(given: str, expected: str) -> None:
+    assert normalise_freq(given) == expected
+    assert normalise_freq(expected) == expected  # a stored value reads back the same
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "pandas_freq"),
+    [
+        ("M", "2020-01-01", "MS"),
+        ("monthly", "2020-01-31", "ME"),
+        ("Q", "2020-04-01", "QS-APR"),
+        ("quarterly", "2020-03-31", "QE-MAR"),
+        ("Y", "2001-01-01", "YS-JAN"),
+        ("A", "2001-12-31", "YE-DEC"),
+        ("W", "2024-01-03", "W-WED"),
+        ("D", "2024-01-03", "D"),
+        ("H", "2024-01-03", "h"),
+    ],
+)
+def test_freq_alias_means_the_files_own_anchor(
+    tmp_path: Path, freq: str, start: str, pandas_freq: str
+) -> None:
+    dates = pd.date_range(start, periods=30, freq=pandas_freq)
+    path = _csv(tmp_path, _dated(dates, "%Y-%m-%d %H:%M:%S"))
+    ds = _read(path, freq=freq)
+    assert pd.tseries.frequencies.to_offset(ds.freq) == pd.tseries.frequencies.to_offset(pandas_freq)
+    assert len(ds.frame) == 30
+
+
+@pytest.mark.parametrize("command", ["validate", "train", "backtest"])
+@pytest.mark.parametrize("freq", ["fortnightly", "0D", "M2"])
+def test_unknown_freq_is_a_usage_error_in_every_command(tmp_path: Path, command: str, freq: str) -> None:
+    path = _csv(tmp_path, _dated(pd.date_range("2020-01-01", periods=40, freq="MS")))
+    extra = [] if command == "validate" else ["--runs-dir", tmp_path / "runs", *FAST]
+    result = invoke(command, path, "--freq", freq, *extra)
+    assert result.exit_code == 2, result.output
+    assert "--freq" in result.output and "monthly" in result.output and "MS" in result.output
+
+
+@pytest.mark.parametrize("freq", ["M", "monthly"])
+def test_validate_freq_m_was_an_internal_error(tmp_path: Path, freq: str) -> None:
+    path = _csv(tmp_path, _dated(pd.date_range("2020-01-31", periods=60, freq="ME")))
+    result = invoke("validate", path, "--freq", freq)
+    assert result.exit_code == 0, result.output
+    assert "frequency ME" in result.output
+
+
+def test_freq_alias_in_a_config_file(tmp_path: Path) -> None:
+    path = _csv(tmp_path, _dated(pd.date_range("2020-01-01", periods=60, freq="MS")))
+    conf = _csv(tmp_path, '[validate]\nfreq = "monthly"\n', "forecast.toml")
+    result = invoke("validate", path, "--config", conf)
+    assert result.exit_code == 0, result.output
+    assert "frequency MS" in result.output
+
+
+def test_bad_freq_refused_when_the_config_is_built() -> None:
+    with pytest.raises(UsageError, match="--freq 'fortnightly' is not a frequency; use a word"):
+        DataConfig(path="x.csv", freq="fortnightly")
