@@ -6,14 +6,17 @@ wherever a cell is unusual, so both give the same values and the same messages.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
 
-__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values", "check_zone"]
+__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values", "numeric_text", "check_zone"]
 
-MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
+# cells read as missing values (``--fill`` repairs them), in values and as empty dates
+MISSING = ["", "nan", "NaN", "NAN", "NA", "N/A", "n/a", "#N/A", "-", "null", "NULL", "Null", "None"]
 
 
 def is_text(col: pd.Series) -> bool:
@@ -181,8 +184,16 @@ def _dates_one_by_one(
 
 
 def parse_values(
-    col: pd.Series, name: str, value_col: str, thousands: str | None, allow_empty: bool = False
+    col: pd.Series,
+    name: str,
+    value_col: str,
+    thousands: str | None,
+    allow_empty: bool = False,
+    decimal: str = ".",
 ) -> np.ndarray:
+    """Numbers from a column; the cells in ``MISSING`` are NaN. ``thousands`` and ``decimal``
+    are the marks the file writes (``1.234,5``: ``"."`` and ``","``); a thousands mark must
+    group digits in threes, and with a decimal comma a stray ``.`` is refused, not guessed."""
     if not is_text(col):
         if not is_number(col):
             raise DataError(f"{name}: column '{value_col}' holds {col.dtype} values, not numbers")
@@ -192,27 +203,94 @@ def parse_values(
                 f"{name}: column '{value_col}' holds no finite number; pick another with --value-col"
             )
         return numbers
-    quick = None if thousands else _cast_float(col)  # plain numbers in every cell: no stripped copies
+    plain = not thousands and decimal == "."
+    quick = _cast_float(col) if plain else None  # plain numbers in every cell: no stripped copies
     if quick is not None:
         numbers = pd.Series(quick, index=col.index)
         missing = numbers.isna()
     else:
         text = col.str.strip()
-        if thousands:
-            text = text.str.replace(thousands, "", regex=False)
         missing = text.isin(MISSING)
+        if not plain:
+            _check_marks(text.where(~missing, ""), col, name, value_col, thousands, decimal)
+            text = numeric_text(text, thousands, decimal)
         numbers = _to_float(text.where(~missing))
     bad = (numbers.isna() & ~missing).to_numpy()
     if bad.any():
         i = int(bad.argmax())
         value = col.iloc[i].strip()
-        hint = " (a thousands separator? use --thousands ,)" if "," in value else ""
+        hint = _marks_hint(col, value) if decimal == "." else ""
         raise DataError(
-            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}"
+            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}; "
+            "correct it, or blank it (empty, NA, n/a, -, null and NaN are missing) and repair with "
+            "--fill ffill|interpolate|zero"
         )
     if not np.isfinite(numbers).any() and not (allow_empty and missing.all()):
         raise DataError(f"{name}: column '{value_col}' holds no finite number; pick another with --value-col")
     return numbers.to_numpy(dtype=np.float64)
+
+
+def numeric_text(text: pd.Series, thousands: str | None, decimal: str = ".") -> pd.Series:
+    """Stripped text with the thousands mark dropped and the decimal mark made a point."""
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.str.replace(decimal, ".", regex=False)
+    return text
+
+
+_EUROPEAN = r"[+-]?\d{1,3}(?:\.\d{3})+,\d+"  # 1.234,5
+_DECIMAL_COMMA = r"[+-]?\d*,\d+"  # 29,66 or 15,136 (this one could group thousands)
+_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"  # 1,234 or 1,234,567.5
+
+
+def _grouped(thousands: str, decimal: str) -> str:
+    t, d = re.escape(thousands), re.escape(decimal)
+    return rf"[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?(?:[eE][+-]?\d+)?"
+
+
+def _check_marks(
+    text: pd.Series, col: pd.Series, name: str, value_col: str, thousands: str | None, decimal: str
+) -> None:
+    """DataError at the first cell whose marks contradict ``thousands`` and ``decimal``."""
+    where = f"in column '{value_col}' at line"
+    if thousands:
+        has = text.str.contains(thousands, regex=False)
+        wrong = has & ~text.str.fullmatch(_grouped(thousands, decimal))
+        if wrong.any():
+            i = int(wrong.to_numpy().argmax())
+            value = text.iloc[i]
+            hint = "check --thousands"
+            if thousands == "," and decimal == "." and re.fullmatch(_DECIMAL_COMMA, value):
+                hint = "a decimal comma? use --decimal , instead of --thousands ,"
+            raise DataError(
+                f"{name}: value {value!r} {where} {col.index[i]} does not group digits in threes "
+                f"around the thousands separator {thousands!r} (--thousands); {hint}"
+            )
+    if decimal == "," and thousands != ".":
+        dots = text.str.contains(".", regex=False)
+        if dots.any():
+            i = int(dots.to_numpy().argmax())
+            raise DataError(
+                f"{name}: value {text.iloc[i]!r} {where} {col.index[i]} has a '.' but --decimal , makes "
+                "',' the decimal mark; if '.' groups thousands (1.234,5) add --thousands ."
+            )
+
+
+def _marks_hint(col: pd.Series, value: str) -> str:
+    """A hint for a cell with a comma, judged on the whole column: European numbers, decimal
+    commas, or (every comma grouping three digits) a thousands separator or a decimal comma."""
+    if "," not in value:
+        return ""
+    text = col.str.strip()
+    commas = text[text.str.contains(",", regex=False)]
+    if commas.str.fullmatch(_EUROPEAN).any():
+        return " (European numbers such as '1.234,5'? use --decimal , --thousands .)"
+    if commas.str.fullmatch(_DECIMAL_COMMA).any() and not commas.str.fullmatch(_GROUPED).all():
+        return " (a decimal comma? use --decimal ,)"
+    if commas.str.fullmatch(_GROUPED).all():
+        return " (a thousands separator? use --thousands , ; or --decimal , if the comma marks decimals)"
+    return ""
 
 
 def _cast_float(col: pd.Series) -> np.ndarray | None:

@@ -163,6 +163,8 @@ class DataConfig:
         if self.freq is not None:
             object.__setattr__(self, "freq", normalise_freq(self.freq))
         _check(self.decimal in (".", ","), f"--decimal takes '.' or ',', got {self.decimal!r}")
+        if self.thousands == "." and self.decimal == ".":  # dots group thousands: commas mark decimals
+            object.__setattr__(self, "decimal", ",")
         _check(
             self.thousands != self.decimal,
             f"--thousands and --decimal are both {self.decimal!r}; they must differ",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import validate
-from forecast.cells import MISSING, check_zone, is_number, is_text, parse_dates, parse_values
+from forecast.cells import MISSING, check_zone, is_number, is_text, numeric_text, parse_dates, parse_values
 from forecast.config import DataConfig
 from forecast.errors import DataError
 from forecast.tables import read_table
@@ -113,7 +113,7 @@ def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
         id_col = _pick_id_col(raw, cfg, name, date_col)
         covariates = _pick_covariates(raw, cfg, name, date_col, id_col)
         extra = {
-            col: parse_values(raw.pop(c), name, c, cfg.thousands, allow_empty=True)
+            col: parse_values(raw.pop(c), name, c, cfg.thousands, True, cfg.decimal)
             for col, c in zip(covariate_columns(len(covariates)), covariates)
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
@@ -187,7 +187,7 @@ def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Datase
             }
         )
         for col in columns:
-            out[col] = parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+            out[col] = parse_values(raw[col], name, col, cfg.thousands, True, cfg.decimal)
     return out
 
 
@@ -214,7 +214,9 @@ def _long_rows(
     """
     lines = raw.index.to_numpy()
     if len(value_cols) == 1:
-        y = parse_values(raw.pop(value_cols[0]), name, value_cols[0], cfg.thousands)  # freed early
+        y = parse_values(
+            raw.pop(value_cols[0]), name, value_cols[0], cfg.thousands, False, cfg.decimal
+        )  # freed early
         if id_col is None:
             uid = pd.Categorical.from_codes(np.zeros(len(raw), dtype=np.int8), [value_cols[0]])
         else:
@@ -224,7 +226,7 @@ def _long_rows(
     order = np.argsort(dates.to_numpy(), kind="stable")
     kinds = pd.CategoricalDtype(sorted(value_cols))
     for col in value_cols:
-        y = parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+        y = parse_values(raw[col], name, col, cfg.thousands, True, cfg.decimal)
         present = np.flatnonzero(~np.isnan(y[order]))  # a column may start late or end early
         if not len(present):
             raise DataError(
@@ -339,7 +341,7 @@ def _pick_value_cols(
     others = [c for c in cols if c not in (date_col, id_col)]
     if not others:
         raise DataError(f"{name}: the only columns are {cols}; add a value column")
-    numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands)]
+    numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands, cfg.decimal)]
     if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
         numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
     if not numeric:
@@ -352,12 +354,10 @@ def _pick_value_cols(
     )
 
 
-def _mostly_numeric(col: pd.Series, thousands: str | None) -> bool:
+def _mostly_numeric(col: pd.Series, thousands: str | None, decimal: str = ".") -> bool:
     if not is_text(col):
         return is_number(col)
-    text = col.str.strip()
-    if thousands:
-        text = text.str.replace(thousands, "", regex=False)
+    text = numeric_text(col.str.strip(), thousands, decimal)
     present = text[~text.isin(MISSING)]
     if present.empty:
         return False

@@ -13,9 +13,9 @@ from conftest import FAST
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.config import DataConfig, normalise_freq
+from forecast.config import DataConfig, Fill, normalise_freq
 from forecast.data import read
-from forecast.errors import UsageError
+from forecast.errors import DataError, UsageError
 
 runner = CliRunner()
 
@@ -109,3 +109,83 @@ def test_freq_alias_in_a_config_file(tmp_path: Path) -> None:
 def test_bad_freq_refused_when_the_config_is_built() -> None:
     with pytest.raises(UsageError, match="--freq 'fortnightly' is not a frequency; use a word"):
         DataConfig(path="x.csv", freq="fortnightly")
+
+
+# --- item 2: decimal commas ---------------------------------------------------------------------
+
+
+def _european(tmp_path: Path, cells: list[str], name: str = "eu.csv") -> Path:
+    dates = pd.date_range("2020-01-01", periods=len(cells), freq="MS").strftime("%Y-%m-%d")
+    return _csv(tmp_path, "date;value\n" + "".join(f"{d};{c}\n" for d, c in zip(dates, cells)), name)
+
+
+def test_thousands_comma_refuses_decimal_commas(tmp_path: Path) -> None:
+    path = _european(tmp_path, ["15,136", "29,66", "31,5"])
+    with pytest.raises(DataError, match="not a number .*a decimal comma\\? use --decimal ,\\)"):
+        _read(path)  # the hint names --decimal, not only --thousands
+    with pytest.raises(
+        DataError,
+        match=r"value '29,66' in column 'value' at line 3 does not group digits in threes .*"
+        r"use --decimal , instead of --thousands ,",
+    ):
+        _read(path, thousands=",")  # used to read 2966 with exit 0
+    assert _read(path, decimal=",").values.tolist() == [15.136, 29.66, 31.5]
+
+
+def test_european_layout(tmp_path: Path) -> None:
+    path = _european(tmp_path, ["1.234,5", "2.000,25", "987,5"])
+    with pytest.raises(DataError, match=r"European numbers .*use --decimal , --thousands \."):
+        _read(path)
+    with pytest.raises(DataError, match=r"'1.234,5' .*has a '.' but --decimal , .*add --thousands \."):
+        _read(path, decimal=",")  # 1.234 would otherwise be a thousand times too small
+    assert _read(path, decimal=",", thousands=".").values.tolist() == [1234.5, 2000.25, 987.5]
+
+
+def test_ambiguous_commas_name_both_options(tmp_path: Path) -> None:
+    path = _european(tmp_path, ["1,234", "2,345", "3,456"])
+    with pytest.raises(DataError, match=r"use --thousands , ; or --decimal , if the comma marks decimals"):
+        _read(path)
+
+
+def test_decimal_options_are_checked() -> None:
+    with pytest.raises(UsageError, match="--decimal takes '.' or ','"):
+        DataConfig(path="x.csv", decimal=";")
+    with pytest.raises(UsageError, match="--thousands and --decimal are both ','"):
+        DataConfig(path="x.csv", decimal=",", thousands=",")
+    assert DataConfig(path="x.csv", thousands=".").decimal == ","  # dots group: commas are decimals
+
+
+def test_decimal_comma_train_and_predict_newer_rows(tmp_path: Path) -> None:
+    values = [f"{100 + 10 * np.sin(i / 2):.2f}".replace(".", ",") for i in range(60)]
+    path = _european(tmp_path, values)
+    out = tmp_path / "run"
+    result = invoke("train", path, "--decimal", ",", "--out", out, "--runs-dir", tmp_path / "runs", *FAST)
+    assert result.exit_code == 0, result.output
+    newer = _european(tmp_path, [*values, "123,45"], "newer.csv")
+    result = invoke("predict", "--run", out, "--data", newer, "--quiet")  # the run's --decimal applies
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out / "forecast.csv")["date"].iloc[0] == "2025-02-01"
+
+
+def test_decimal_in_a_config_file(tmp_path: Path) -> None:
+    path = _european(tmp_path, [f"{i},5" for i in range(60)])
+    conf = _csv(tmp_path, '[validate]\ndecimal = ","\n', "forecast.toml")
+    result = invoke("validate", path, "--config", conf)
+    assert result.exit_code == 0, result.output
+
+
+# --- item 6: missing markers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["n/a", "N/A", "-", "null", "NaN", "", "NA", "#N/A"])
+def test_missing_markers_are_missing_values(tmp_path: Path, marker: str) -> None:
+    path = _csv(tmp_path, "date,value\n2020-01-01,1\n2020-02-01,2\n2020-03-01," + marker + "\n2020-04-01,4\n")
+    with pytest.raises(DataError, match="empty or NaN value in column 'value' at line 4 .*--fill"):
+        _read(path)
+    assert _read(path, fill=Fill.interpolate).values.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_not_a_number_mentions_fill(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "date,value\n2020-01-01,1\n2020-02-01,2\n2020-03-01,?\n2020-04-01,4\n")
+    with pytest.raises(DataError, match=r"value '\?' .* is not a number; correct it, or blank it .*--fill"):
+        _read(path)
