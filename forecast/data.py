@@ -24,6 +24,8 @@ from forecast.tables import read_table
 __all__ = ["Dataset", "Rows", "read", "read_rows", "read_future", "file_sha256", "covariate_columns"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
+# names of series id columns (Nixtla's unique_id first): never a value column, the --id-col hint
+_ID_NAMES = ("unique_id", "series", "series_id", "id", "item", "item_id", "store", "store_id", "sku", "key")
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Rows:
     covariate_cols: tuple[str, ...] = ()
     zone: str | None = None
     offsets: tuple[int, ...] = ()
+    id_hint: str | None = None  # the column that likely names the series, when no --id-col
 
 
 def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
@@ -117,11 +120,13 @@ def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
             for col, c in zip(covariate_columns(len(covariates)), covariates)
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
+        hint = None if id_col or cfg.wide else _id_hint(raw, (date_col, *value_cols))
         dates = parse_dates(raw.pop(date_col), name, date_col, zone)  # popped: big files free it early
         zone, offsets = dates.attrs.get("zone"), dates.attrs.get("offsets", ())
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates, zone, offsets)
+    panel = id_col is not None or cfg.wide
+    return Rows(rows, date_col, label, id_col, panel, covariates, zone, offsets, hint)
 
 
 def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
@@ -135,7 +140,14 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg = validate.regularise(
-            parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel, parsed.covariate_cols
+            parsed.frame,
+            cfg.freq,
+            cfg.fill,
+            name,
+            (date_col, label),
+            parsed.panel,
+            parsed.covariate_cols,
+            id_hint=parsed.id_hint,
         )
     codes = reg.frame["unique_id"].cat.codes.to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -341,6 +353,8 @@ def _pick_value_cols(
     others = [c for c in cols if c not in (date_col, id_col)]
     if not others:
         raise DataError(f"{name}: the only columns are {cols}; add a value column")
+    if not cfg.wide and id_col is None:  # a numeric unique_id (Nixtla) is no value column
+        others = [c for c in others if c.lower() not in _ID_NAMES] or others
     numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands, cfg.decimal)]
     if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
         numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
@@ -352,6 +366,16 @@ def _pick_value_cols(
         f"{name}: several numeric columns {numeric}; pick one with --value-col"
         + ("" if id_col else ", or read each column as a series with --wide")
     )
+
+
+def _id_hint(raw: pd.DataFrame, used: tuple[str, ...]) -> str | None:
+    """The column that likely holds series ids: one named like an id, else the first text column."""
+    rest = [c for c in raw.columns if c not in used]
+    named = [c for c in rest if c.lower() in _ID_NAMES]
+    if named:
+        return named[0]
+    text = [c for c in rest if is_text(raw[c]) and not _looks_numeric(raw[c].head(50))]
+    return text[0] if text else None
 
 
 def _mostly_numeric(col: pd.Series, thousands: str | None, decimal: str = ".") -> bool:

@@ -162,11 +162,13 @@ def regularise(
     cols: tuple[str, str],
     panel: bool,
     covariates: tuple[str, ...] = (),
+    id_hint: str | None = None,
 ) -> Regular:
     """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked.
 
     ``covariates`` name the extra columns ``_x0``, ``_x1``... that ride along with ``y``:
-    they are checked and filled the same way.
+    they are checked and filled the same way. ``id_hint`` names the column a duplicate date
+    in one series suggests as ``--id-col``.
     """
     date_col, value_col = cols
     numeric = {"y": value_col, **{f"_x{i}": c for i, c in enumerate(covariates)}}
@@ -188,7 +190,11 @@ def regularise(
         raise DataError(
             f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(ds[i])} in column '{date_col}' "
             f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
-            + ("" if panel else " (several series in one file? name their id column with --id-col)")
+            + (
+                ""
+                if panel
+                else f" (several series in one file? name their id column with --id-col {id_hint or 'COL'})"
+            )
         )
     starts = np.flatnonzero(np.r_[True, ~same])
     ends = np.r_[starts[1:], len(codes)]

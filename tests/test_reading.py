@@ -189,3 +189,35 @@ def test_not_a_number_mentions_fill(tmp_path: Path) -> None:
     path = _csv(tmp_path, "date,value\n2020-01-01,1\n2020-02-01,2\n2020-03-01,?\n2020-04-01,4\n")
     with pytest.raises(DataError, match=r"value '\?' .* is not a number; correct it, or blank it .*--fill"):
         _read(path)
+
+
+# --- item 7: Nixtla-style and other id columns ---------------------------------------------------
+
+
+def _panel(ids: list[object], id_name: str = "unique_id", date: str = "ds", value: str = "y") -> str:
+    dates = pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    rows = [f"{u},{d},{10 + i % 7}" for u in ids for i, d in enumerate(dates)]
+    return f"{id_name},{date},{value}\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("ids", [["H1", "H2"], [1, 2]])
+def test_nixtla_columns_name_unique_id_as_the_id_col(tmp_path: Path, ids: list[object]) -> None:
+    path = _csv(tmp_path, _panel(ids))
+    with pytest.raises(DataError, match=r"duplicate date .*name their id column with --id-col unique_id\)"):
+        _read(path)  # ds is the date and y the value, even when unique_id is numeric
+    ds = _read(path, id_col="unique_id")
+    assert (ds.date_col, ds.value_col, len(ds.ids)) == ("ds", "y", 2)
+
+
+@pytest.mark.parametrize("id_name", ["series", "id", "item", "store", "Store"])
+def test_id_like_columns_are_offered(tmp_path: Path, id_name: str) -> None:
+    path = _csv(tmp_path, _panel(["a", "b"], id_name, "date", "sales"))
+    result = invoke("validate", path)
+    assert result.exit_code == 3
+    assert f"--id-col {id_name})" in " ".join(result.output.split())
+
+
+def test_a_text_column_is_offered_when_none_is_named_like_an_id(tmp_path: Path) -> None:
+    path = _csv(tmp_path, _panel(["north", "south"], "region", "date", "sales"))
+    with pytest.raises(DataError, match=r"--id-col region\)"):
+        _read(path)
