@@ -27,12 +27,19 @@ def is_number(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
-def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = None) -> pd.Series:
+def parse_dates(
+    col: pd.Series, name: str, date_col: str, zone: str | None = None, dayfirst: bool | None = None
+) -> pd.Series:
     """Naive datetimes; zone-aware dates become wall-clock ("wall") or UTC ("utc") time as
     ``_drop_zone`` decides, or as ``zone`` says (a second file read the way the first was).
     The choice made is in the result's ``attrs["zone"]`` (None for naive dates), the UTC
-    offsets the dates were written with (minutes) in ``attrs["offsets"]``."""
+    offsets the dates were written with (minutes) in ``attrs["offsets"]``.
+
+    Dates written ``nn/nn/yyyy`` (or with ``.`` or ``-``) are month first unless ``dayfirst``
+    says otherwise or (``dayfirst`` None) a first number is over 12 and no second one is; the
+    order read is in ``attrs["dayfirst"]`` (None for other formats)."""
     chosen: list[str] = []
+    order: list[bool] = []
     offsets: set[int] = set()
     if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
         parsed = col
@@ -51,14 +58,15 @@ def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = Non
     elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
         text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
-        parsed = _parse_date_text(text, name, date_col, zone, chosen, offsets)
+        parsed = _parse_date_text(text, name, date_col, zone, chosen, offsets, dayfirst, order)
     elif not is_text(col):
         raise DataError(
             f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
         )
     else:
-        parsed = _parse_date_text(col, name, date_col, zone, chosen, offsets)
+        parsed = _parse_date_text(col, name, date_col, zone, chosen, offsets, dayfirst, order)
     parsed.attrs["zone"] = chosen[0] if chosen else None
+    parsed.attrs["dayfirst"] = order[0] if order else None
     parsed.attrs["offsets"] = tuple(sorted(offsets))
     return parsed
 
@@ -126,6 +134,9 @@ def _zone_for(wall: np.ndarray, utc: np.ndarray) -> str:
     return "wall"
 
 
+_NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?![\d/.\-])"  # 13/01/2012, 1.2.20, 01-13-2012
+
+
 def _parse_date_text(
     col: pd.Series,
     name: str,
@@ -133,6 +144,8 @@ def _parse_date_text(
     zone: str | None = None,
     chosen: list[str] | None = None,
     offsets: set[int] | None = None,
+    dayfirst: bool | None = None,
+    order: list[bool] | None = None,
 ) -> pd.Series:
     """Parse each distinct text once (a panel repeats its dates in every series)."""
     codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
@@ -142,8 +155,19 @@ def _parse_date_text(
         line = col.index[int(np.isin(codes, np.flatnonzero(empty)).argmax())]
         raise DataError(f"{name}: empty date in column '{date_col}' at line {line}")
     years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
+    numeric = not years and re.match(_NUMERIC_DATE, str(text.iloc[0])) is not None
+    if numeric:  # day and month, or month and day, of every date
+        fields = text.str.extract(_NUMERIC_DATE).astype(float)
+        numeric = bool(fields.notna().all(axis=None))
+    if numeric:
+        if dayfirst is None:  # month first unless only day first fits
+            dayfirst = bool(fields[0].max() > 12 and fields[1].max() <= 12)
+        if order is not None:
+            order.append(dayfirst)
     try:
-        parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
+        parsed = pd.to_datetime(
+            text, errors="coerce", format="%Y" if years else None, dayfirst=bool(dayfirst)
+        )
     except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
         parsed = _dates_one_by_one(text, zone, chosen, offsets)
     else:
@@ -154,13 +178,31 @@ def _parse_date_text(
                 offsets.update(_minutes(wall, utc))
             parsed = pd.Series(_drop_zone(wall, utc, zone, chosen))
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
+    if numeric:  # pandas may guess the other order from the first date: each month is checked
+        bad = bad | (parsed.dt.month != fields[1 if dayfirst else 0]).to_numpy()
     if bad.any():
         i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
         raise DataError(
             f"{name}: cannot parse date {text.iloc[codes[i]]!r} in column '{date_col}' at line {col.index[i]}; "
             f"dates must share one format (first value is {text.iloc[codes[0]]!r})"
+            + (_order_hint(text, fields, bool(dayfirst)) if numeric else "")
         )
     return pd.Series(parsed.to_numpy()[codes], index=col.index)
+
+
+def _order_hint(text: pd.Series, fields: pd.DataFrame, dayfirst: bool) -> str:
+    """Which of --dayfirst/--monthfirst reads nn/nn/yyyy dates, or that none does."""
+    day_first, month_first = fields[0] > 12, fields[1] > 12
+    if day_first.any() and month_first.any():
+        return (
+            f"; {text[day_first].iloc[0]!r} puts the day first but {text[month_first].iloc[0]!r} the "
+            "month: write them one way"
+        )
+    if day_first.any() and not dayfirst:
+        return f"; day-first dates such as {text[day_first].iloc[0]!r}? use --dayfirst"
+    if month_first.any() and dayfirst:
+        return f"; month-first dates such as {text[month_first].iloc[0]!r}? use --monthfirst"
+    return ""
 
 
 def _dates_one_by_one(

@@ -6,9 +6,11 @@ date, with the flag that fixes it. Line numbers are the file's own (the header i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ class Dataset:
     covariate_cols: tuple[str, ...] = ()  # past-observed columns first, then those known ahead
     zone: str | None = None  # zone-aware dates read as "wall" clock or "utc" time (cells.parse_dates)
     offsets: tuple[int, ...] = ()  # the UTC offsets (minutes) zone-aware dates were written with
+    dayfirst: bool | None = None  # nn/nn/yyyy dates read day first (True), month first; None: no such dates
 
     @property
     def covariates(self) -> np.ndarray:
@@ -103,6 +106,7 @@ class Rows:
     zone: str | None = None
     offsets: tuple[int, ...] = ()
     id_hint: str | None = None  # the column that likely names the series, when no --id-col
+    dayfirst: bool | None = None
 
 
 def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
@@ -121,12 +125,14 @@ def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
         hint = None if id_col or cfg.wide else _id_hint(raw, (date_col, *value_cols))
-        dates = parse_dates(raw.pop(date_col), name, date_col, zone)  # popped: big files free it early
+        dates = parse_dates(raw.pop(date_col), name, date_col, zone, cfg.dayfirst)  # popped: freed early
         zone, offsets = dates.attrs.get("zone"), dates.attrs.get("offsets", ())
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
     panel = id_col is not None or cfg.wide
-    return Rows(rows, date_col, label, id_col, panel, covariates, zone, offsets, hint)
+    return Rows(
+        rows, date_col, label, id_col, panel, covariates, zone, offsets, hint, dates.attrs["dayfirst"]
+    )
 
 
 def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
@@ -137,7 +143,7 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
     name = str(path)
     parsed = read_rows(cfg, zone)
     date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), month_first_hint(parsed, cfg):
         warnings.simplefilter("ignore")
         reg = validate.regularise(
             parsed.frame,
@@ -170,7 +176,23 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
         covariate_cols=parsed.covariate_cols,
         zone=parsed.zone,
         offsets=parsed.offsets,
+        dayfirst=parsed.dayfirst,
     )
+
+
+@contextlib.contextmanager
+def month_first_hint(rows: Rows, cfg: DataConfig) -> Iterator[None]:
+    """A grid error on nn/nn/yyyy dates read month first only because no day was over 12
+    (01/02/2012 ... 01/12/2012, 01/01/2013) gets the hint that they may be day first."""
+    try:
+        yield
+    except DataError as exc:
+        if rows.dayfirst is False and cfg.dayfirst is None:
+            raise DataError(
+                f"{exc}; the dates (nn/nn/yyyy, no number over 12) were read month first: "
+                "if the day comes first, use --dayfirst"
+            ) from None
+        raise
 
 
 def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Dataset) -> pd.DataFrame:
@@ -204,7 +226,7 @@ def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Datase
 
 
 def _future_dates(col: pd.Series, name: str, date_col: str, ds: Dataset) -> np.ndarray:
-    dates = parse_dates(col, name, date_col, ds.zone)
+    dates = parse_dates(col, name, date_col, ds.zone, ds.dayfirst)
     check_zone(name, dates.attrs.get("zone"), dates.attrs.get("offsets", ()), ds.zone, ds.offsets, ds.path)
     return dates.to_numpy()
 

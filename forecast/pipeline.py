@@ -330,6 +330,7 @@ def _save(
             # zone-aware dates: read as wall clock or UTC, and the offsets they carried
             "zone": ds.zone,
             "offsets": list(ds.offsets),
+            "dayfirst": ds.dayfirst,  # nn/nn/yyyy dates read day first: predict reads newer rows alike
             # the saved models have seen data up to here (the hold-out cut with --no-refit);
             # predict needs data reaching at least this far
             "trained_until": pd.Timestamp(until.max()).isoformat(),

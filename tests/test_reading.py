@@ -221,3 +221,59 @@ def test_a_text_column_is_offered_when_none_is_named_like_an_id(tmp_path: Path) 
     path = _csv(tmp_path, _panel(["north", "south"], "region", "date", "sales"))
     with pytest.raises(DataError, match=r"--id-col region\)"):
         _read(path)
+
+
+# --- item 4: day-first dates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y %H:%M"])
+@pytest.mark.parametrize("start", ["2012-01-13", "2012-01-01"])  # the first date day-first or ambiguous
+def test_day_first_dates_are_detected(tmp_path: Path, fmt: str, start: str) -> None:
+    dates = pd.date_range(start, periods=40, freq="D")
+    ds = _read(_csv(tmp_path, _dated(dates, fmt)))
+    assert ds.dates.tolist() == list(dates) and ds.freq == "D" and ds.dayfirst is True
+
+
+def test_day_first_monthly_dates(tmp_path: Path) -> None:
+    dates = pd.date_range("2012-01-01", periods=30, freq="MS")  # 01/02/2012 ... never a day over 12
+    with pytest.raises(
+        DataError, match="not regularly spaced.*read month first: if the day comes first, use --dayfirst"
+    ):
+        _read(_csv(tmp_path, _dated(dates, "%d/%m/%Y")))  # ambiguous: month first, with the hint
+    result = invoke("validate", tmp_path / "data.csv")
+    assert result.exit_code == 3 and "--dayfirst" in result.output
+    ds = _read(_csv(tmp_path, _dated(dates, "%d/%m/%Y")), dayfirst=True)  # ambiguous: the user says
+    assert ds.dates.tolist() == list(dates) and ds.freq == "MS"
+
+
+def test_month_first_refused_with_a_hint(tmp_path: Path) -> None:
+    path = _csv(tmp_path, _dated(pd.date_range("2012-01-01", periods=40, freq="D"), "%d/%m/%Y"))
+    with pytest.raises(DataError, match=r"cannot parse date '13/01/2012' .*day-first dates .*use --dayfirst"):
+        _read(path, dayfirst=False)  # used to say only "dates must share one format"
+
+
+def test_both_orders_in_one_file(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "date,value\n13/01/2012,1\n01/14/2012,2\n01/15/2012,3\n")
+    with pytest.raises(DataError, match=r"'13/01/2012' puts the day first but '01/14/2012' the month"):
+        _read(path)
+
+
+def test_day_first_is_recorded_for_predict(tmp_path: Path) -> None:
+    dates = pd.date_range("2012-01-05", periods=60, freq="D")
+    path = _csv(tmp_path, _dated(dates, "%d/%m/%Y"))
+    out = tmp_path / "run"
+    result = invoke("train", path, "--out", out, "--runs-dir", tmp_path / "runs", *FAST)
+    assert result.exit_code == 0, result.output
+    assert '"dayfirst": true' in (out / "config.json").read_text()
+    result = invoke("predict", "--run", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    # newer rows whose days are all 12 or less: read day first like the training data
+    from forecast.config import RunConfig
+    from forecast.forecasting import read_like_training
+
+    newer = pd.date_range("2012-02-01", periods=12, freq="D")
+    source = _csv(tmp_path, _dated(newer, "%d/%m/%Y"), "new.csv")
+    ds = read_like_training(
+        RunConfig(DataConfig(path=str(path))), {"freq": "D", "dayfirst": True}, str(source)
+    )
+    assert ds.dates.tolist() == list(newer)
