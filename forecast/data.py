@@ -93,6 +93,19 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+STDIN = "-"  # the data path that means standard input (staged to a file by the CLI)
+
+
+def source_file(cfg: DataConfig) -> tuple[Path, str]:
+    """The file to read and the name errors give it: standard input ("-") is read from the
+    file the CLI staged it to, and called ``<stdin>``."""
+    if cfg.path != STDIN:
+        return Path(cfg.path), cfg.path
+    if cfg.staged is None:
+        raise DataError("<stdin>: standard input was not staged to a file; give a file path")
+    return Path(cfg.staged), "<stdin>"
+
+
 @dataclass
 class Rows:
     """Parsed rows (unique_id, ds, y, _line) before any grid check, and where they came from."""
@@ -111,8 +124,7 @@ class Rows:
 
 def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
     """Parse ``cfg.path`` into rows: columns found, dates and numbers parsed, nothing else checked."""
-    path = Path(cfg.path)
-    name = str(path)
+    path, name = source_file(cfg)
     with warnings.catch_warnings():  # pandas' parsing chatter
         warnings.simplefilter("ignore")
         raw = read_table(path)
@@ -139,8 +151,7 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
     """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide).
 
     ``zone`` reads zone-aware dates as a run's training data were read ("wall" or "utc")."""
-    path = Path(cfg.path)
-    name = str(path)
+    path, name = source_file(cfg)
     parsed = read_rows(cfg, zone)
     date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
     with warnings.catch_warnings(), month_first_hint(parsed, cfg):
@@ -166,7 +177,7 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
         value_col=label,
         id_col=id_col,
         wide=cfg.wide and cfg.value_col is None,
-        path=str(path),
+        path=cfg.path,  # as given: "-" for standard input
         sha256=file_sha256(path),
         anchor=reg.anchor,
         positions=reg.positions,

@@ -314,7 +314,7 @@ def _save(
         "versions": _versions(),
         "settings": cfg.to_dict(),
         "data": {
-            "path": str(Path(ds.path).resolve()),
+            "path": ds.path if ds.path == data.STDIN else str(Path(ds.path).resolve()),
             "sha256": ds.sha256,
             "date_col": ds.date_col,
             "value_col": ds.value_col,

@@ -277,3 +277,146 @@ def test_day_first_is_recorded_for_predict(tmp_path: Path) -> None:
         RunConfig(DataConfig(path=str(path))), {"freq": "D", "dayfirst": True}, str(source)
     )
     assert ds.dates.tolist() == list(newer)
+
+
+# --- item 5: compressed files, Excel, standard input --------------------------------------------
+
+
+def _compress(path: Path, kind: str) -> Path:
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    raw = path.read_bytes()
+    if kind == "zip":
+        out = path.with_name(path.name + ".zip")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(path.name, raw)
+        return out
+    if kind == "zst":
+        import pyarrow as pa
+
+        out = path.with_name(path.name + ".zst")
+        with pa.CompressedOutputStream(str(out), "zstd") as fh:
+            fh.write(raw)
+        return out
+    opener = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+    out = path.with_name(path.name + "." + kind)
+    with opener(out, "wb") as fh:
+        fh.write(raw)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst", "zip"])
+@pytest.mark.parametrize("odd", [False, True])  # plain: pyarrow's reader; a padded header: pandas'
+def test_compressed_csv(tmp_path: Path, kind: str, odd: bool) -> None:
+    dates = pd.date_range("2020-01-01", periods=30, freq="MS")
+    text = _dated(dates, sep=";")
+    if odd:
+        text = text.replace("date;value", "date; value")
+    plain = _read(_csv(tmp_path, text))
+    ds = _read(_compress(tmp_path / "data.csv", kind))
+    assert ds.values.tolist() == plain.values.tolist() and ds.dates.tolist() == list(dates)
+
+
+def test_zip_with_two_files_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "date,value\n2020-01-01,1\n")
+        archive.writestr("b.csv", "date,value\n2020-01-01,1\n")
+    with pytest.raises(DataError, match="the zip file holds 2 files; it must hold exactly one CSV"):
+        _read(path)
+
+
+def test_corrupt_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00garbage" * 10)
+    with pytest.raises(DataError, match="cannot be decompressed as gzip"):
+        _read(path)
+
+
+@pytest.mark.parametrize("name", ["book.xlsx", "book.xls", "book.ods", "renamed.csv"])
+def test_excel_is_refused(tmp_path: Path, name: str) -> None:
+    import zipfile
+
+    path = tmp_path / name
+    if name.endswith(".xls"):
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    else:  # a workbook is a zip of XML parts, whatever it is called
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("xl/workbook.xml", "<workbook/>")
+    result = invoke("validate", path)
+    assert result.exit_code == 3
+    assert "Excel files are not read: save as CSV" in result.output
+
+
+def test_train_from_standard_input(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    text = _dated(pd.date_range("2015-01-01", periods=60, freq="MS"))
+    out = tmp_path / "run"
+    result = invoke("train", "-", "--out", out, "--runs-dir", tmp_path / "runs", *FAST, input=text)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["data"]["path"] == "-" and meta["settings"]["data"]["path"] == "-"
+    assert meta["data"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert "staged" not in meta["settings"]["data"]
+    result = invoke("predict", "--run", out)  # standard input is gone: say so, exit 2
+    assert result.exit_code == 2
+    assert "trained on standard input ('-')" in result.output and "--data" in result.output
+    result = invoke("predict", "--run", out, "--data", "-", "--quiet", input=text)
+    assert result.exit_code == 0, result.output
+    assert (out / "forecast.csv").is_file()
+
+
+@pytest.mark.parametrize("command", ["validate", "backtest"])
+def test_validate_and_backtest_read_standard_input(tmp_path: Path, command: str) -> None:
+    text = _dated(pd.date_range("2015-01-01", periods=60, freq="MS"))
+    extra = [] if command == "validate" else ["--folds", "1", "--no-plot", "--out", tmp_path / "bt", *FAST]
+    result = invoke(command, "-", *extra, input=text)
+    assert result.exit_code == 0, result.output
+
+
+def test_standard_input_errors_name_stdin(tmp_path: Path) -> None:
+    result = invoke("validate", "-", input="date,value\n2020-01-01,abc\n2020-02-01,2\n2020-03-01,3\n")
+    assert result.exit_code == 3
+    assert "<stdin>: value 'abc'" in result.output
+
+
+# --- item 19: files no series layout needs --------------------------------------------------------
+
+
+def test_too_many_columns_is_refused_early(tmp_path: Path) -> None:
+    from forecast.config import MAX_COLUMNS
+
+    path = tmp_path / "wide.csv"
+    header = "date," + ",".join(f"s{i}" for i in range(MAX_COLUMNS))
+    path.write_text(header + "\n2020-01-01," + ",".join("1" for _ in range(MAX_COLUMNS)) + "\n")
+    result = invoke("validate", path, "--wide")
+    assert result.exit_code == 3
+    assert f"has {MAX_COLUMNS + 1:,} columns; at most {MAX_COLUMNS:,} are read" in result.output
+
+
+def test_too_many_parquet_columns(tmp_path: Path) -> None:
+    from forecast.config import MAX_COLUMNS
+
+    path = tmp_path / "wide.parquet"
+    pd.DataFrame({f"s{i}": [1.0] for i in range(MAX_COLUMNS + 1)}).to_parquet(path)
+    with pytest.raises(DataError, match=f"has {MAX_COLUMNS + 1:,} columns"):
+        _read(path)
+
+
+@pytest.mark.parametrize("newline", [False, True])
+def test_overlong_header_line_is_refused(tmp_path: Path, newline: bool) -> None:
+    from forecast.tables import MAX_LINE_BYTES
+
+    path = tmp_path / "one-line.csv"
+    path.write_text("x" * (MAX_LINE_BYTES + 10) + ("\n1\n" if newline else ""))  # one endless "column name"
+    result = invoke("train", path, "--runs-dir", tmp_path / "runs", *FAST)
+    assert result.exit_code == 3
+    assert "line 1 is longer than 1 MiB" in result.output
