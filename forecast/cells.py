@@ -6,14 +6,17 @@ wherever a cell is unusual, so both give the same values and the same messages.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
 
-__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values", "check_zone"]
+__all__ = ["MISSING", "is_text", "is_number", "parse_dates", "parse_values", "numeric_text", "check_zone"]
 
-MISSING = ["", "nan", "NaN", "NAN", "NA", "null", "NULL", "None"]
+# cells read as missing values (``--fill`` repairs them), in values and as empty dates
+MISSING = ["", "nan", "NaN", "NAN", "NA", "N/A", "n/a", "#N/A", "-", "null", "NULL", "Null", "None"]
 
 
 def is_text(col: pd.Series) -> bool:
@@ -24,12 +27,19 @@ def is_number(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
-def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = None) -> pd.Series:
+def parse_dates(
+    col: pd.Series, name: str, date_col: str, zone: str | None = None, dayfirst: bool | None = None
+) -> pd.Series:
     """Naive datetimes; zone-aware dates become wall-clock ("wall") or UTC ("utc") time as
     ``_drop_zone`` decides, or as ``zone`` says (a second file read the way the first was).
     The choice made is in the result's ``attrs["zone"]`` (None for naive dates), the UTC
-    offsets the dates were written with (minutes) in ``attrs["offsets"]``."""
+    offsets the dates were written with (minutes) in ``attrs["offsets"]``.
+
+    Dates written ``nn/nn/yyyy`` (or with ``.`` or ``-``) are month first unless ``dayfirst``
+    says otherwise or (``dayfirst`` None) a first number is over 12 and no second one is; the
+    order read is in ``attrs["dayfirst"]`` (None for other formats)."""
     chosen: list[str] = []
+    order: list[bool] = []
     offsets: set[int] = set()
     if pd.api.types.is_datetime64_any_dtype(col.dtype):  # typed (Parquet)
         parsed = col
@@ -48,14 +58,15 @@ def parse_dates(col: pd.Series, name: str, date_col: str, zone: str | None = Non
     elif pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         # years (2020) or packed dates (20200101) stored as integers (Parquet): read as their text
         text = col.astype(pd.StringDtype("pyarrow", na_value=np.nan)).fillna("")
-        parsed = _parse_date_text(text, name, date_col, zone, chosen, offsets)
+        parsed = _parse_date_text(text, name, date_col, zone, chosen, offsets, dayfirst, order)
     elif not is_text(col):
         raise DataError(
             f"{name}: column '{date_col}' holds {col.dtype} values, not dates; name it with --date-col"
         )
     else:
-        parsed = _parse_date_text(col, name, date_col, zone, chosen, offsets)
+        parsed = _parse_date_text(col, name, date_col, zone, chosen, offsets, dayfirst, order)
     parsed.attrs["zone"] = chosen[0] if chosen else None
+    parsed.attrs["dayfirst"] = order[0] if order else None
     parsed.attrs["offsets"] = tuple(sorted(offsets))
     return parsed
 
@@ -123,6 +134,9 @@ def _zone_for(wall: np.ndarray, utc: np.ndarray) -> str:
     return "wall"
 
 
+_NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?![\d/.\-])"  # 13/01/2012, 1.2.20, 01-13-2012
+
+
 def _parse_date_text(
     col: pd.Series,
     name: str,
@@ -130,6 +144,8 @@ def _parse_date_text(
     zone: str | None = None,
     chosen: list[str] | None = None,
     offsets: set[int] | None = None,
+    dayfirst: bool | None = None,
+    order: list[bool] | None = None,
 ) -> pd.Series:
     """Parse each distinct text once (a panel repeats its dates in every series)."""
     codes, uniques = pd.factorize(col)  # the text as written, then each distinct one stripped
@@ -139,8 +155,19 @@ def _parse_date_text(
         line = col.index[int(np.isin(codes, np.flatnonzero(empty)).argmax())]
         raise DataError(f"{name}: empty date in column '{date_col}' at line {line}")
     years = bool(text.str.fullmatch(r"\d{4}").all())  # plain years
+    numeric = not years and re.match(_NUMERIC_DATE, str(text.iloc[0])) is not None
+    if numeric:  # day and month, or month and day, of every date
+        fields = text.str.extract(_NUMERIC_DATE).astype(float)
+        numeric = bool(fields.notna().all(axis=None))
+    if numeric:
+        if dayfirst is None:  # month first unless only day first fits
+            dayfirst = bool(fields[0].max() > 12 and fields[1].max() <= 12)
+        if order is not None:
+            order.append(dayfirst)
     try:
-        parsed = pd.to_datetime(text, errors="coerce", format="%Y" if years else None)
+        parsed = pd.to_datetime(
+            text, errors="coerce", format="%Y" if years else None, dayfirst=bool(dayfirst)
+        )
     except (ValueError, TypeError, OverflowError):  # e.g. mixed offsets (a DST change)
         parsed = _dates_one_by_one(text, zone, chosen, offsets)
     else:
@@ -151,13 +178,31 @@ def _parse_date_text(
                 offsets.update(_minutes(wall, utc))
             parsed = pd.Series(_drop_zone(wall, utc, zone, chosen))
     bad = (parsed.isna() | ~parsed.dt.year.between(1, 9999)).to_numpy()  # year 0 parses in pandas
+    if numeric:  # pandas may guess the other order from the first date: each month is checked
+        bad = bad | (parsed.dt.month != fields[1 if dayfirst else 0]).to_numpy()
     if bad.any():
         i = int(np.isin(codes, np.flatnonzero(bad)).argmax())
         raise DataError(
             f"{name}: cannot parse date {text.iloc[codes[i]]!r} in column '{date_col}' at line {col.index[i]}; "
             f"dates must share one format (first value is {text.iloc[codes[0]]!r})"
+            + (_order_hint(text, fields, bool(dayfirst)) if numeric else "")
         )
     return pd.Series(parsed.to_numpy()[codes], index=col.index)
+
+
+def _order_hint(text: pd.Series, fields: pd.DataFrame, dayfirst: bool) -> str:
+    """Which of --dayfirst/--monthfirst reads nn/nn/yyyy dates, or that none does."""
+    day_first, month_first = fields[0] > 12, fields[1] > 12
+    if day_first.any() and month_first.any():
+        return (
+            f"; {text[day_first].iloc[0]!r} puts the day first but {text[month_first].iloc[0]!r} the "
+            "month: write them one way"
+        )
+    if day_first.any() and not dayfirst:
+        return f"; day-first dates such as {text[day_first].iloc[0]!r}? use --dayfirst"
+    if month_first.any() and dayfirst:
+        return f"; month-first dates such as {text[month_first].iloc[0]!r}? use --monthfirst"
+    return ""
 
 
 def _dates_one_by_one(
@@ -181,8 +226,16 @@ def _dates_one_by_one(
 
 
 def parse_values(
-    col: pd.Series, name: str, value_col: str, thousands: str | None, allow_empty: bool = False
+    col: pd.Series,
+    name: str,
+    value_col: str,
+    thousands: str | None,
+    allow_empty: bool = False,
+    decimal: str = ".",
 ) -> np.ndarray:
+    """Numbers from a column; the cells in ``MISSING`` are NaN. ``thousands`` and ``decimal``
+    are the marks the file writes (``1.234,5``: ``"."`` and ``","``); a thousands mark must
+    group digits in threes, and with a decimal comma a stray ``.`` is refused, not guessed."""
     if not is_text(col):
         if not is_number(col):
             raise DataError(f"{name}: column '{value_col}' holds {col.dtype} values, not numbers")
@@ -192,27 +245,94 @@ def parse_values(
                 f"{name}: column '{value_col}' holds no finite number; pick another with --value-col"
             )
         return numbers
-    quick = None if thousands else _cast_float(col)  # plain numbers in every cell: no stripped copies
+    plain = not thousands and decimal == "."
+    quick = _cast_float(col) if plain else None  # plain numbers in every cell: no stripped copies
     if quick is not None:
         numbers = pd.Series(quick, index=col.index)
         missing = numbers.isna()
     else:
         text = col.str.strip()
-        if thousands:
-            text = text.str.replace(thousands, "", regex=False)
         missing = text.isin(MISSING)
+        if not plain:
+            _check_marks(text.where(~missing, ""), col, name, value_col, thousands, decimal)
+            text = numeric_text(text, thousands, decimal)
         numbers = _to_float(text.where(~missing))
     bad = (numbers.isna() & ~missing).to_numpy()
     if bad.any():
         i = int(bad.argmax())
         value = col.iloc[i].strip()
-        hint = " (a thousands separator? use --thousands ,)" if "," in value else ""
+        hint = _marks_hint(col, value) if decimal == "." else ""
         raise DataError(
-            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}"
+            f"{name}: value {value!r} in column '{value_col}' at line {col.index[i]} is not a number{hint}; "
+            "correct it, or blank it (empty, NA, n/a, -, null and NaN are missing) and repair with "
+            "--fill ffill|interpolate|zero"
         )
     if not np.isfinite(numbers).any() and not (allow_empty and missing.all()):
         raise DataError(f"{name}: column '{value_col}' holds no finite number; pick another with --value-col")
     return numbers.to_numpy(dtype=np.float64)
+
+
+def numeric_text(text: pd.Series, thousands: str | None, decimal: str = ".") -> pd.Series:
+    """Stripped text with the thousands mark dropped and the decimal mark made a point."""
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.str.replace(decimal, ".", regex=False)
+    return text
+
+
+_EUROPEAN = r"[+-]?\d{1,3}(?:\.\d{3})+,\d+"  # 1.234,5
+_DECIMAL_COMMA = r"[+-]?\d*,\d+"  # 29,66 or 15,136 (this one could group thousands)
+_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"  # 1,234 or 1,234,567.5
+
+
+def _grouped(thousands: str, decimal: str) -> str:
+    t, d = re.escape(thousands), re.escape(decimal)
+    return rf"[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?(?:[eE][+-]?\d+)?"
+
+
+def _check_marks(
+    text: pd.Series, col: pd.Series, name: str, value_col: str, thousands: str | None, decimal: str
+) -> None:
+    """DataError at the first cell whose marks contradict ``thousands`` and ``decimal``."""
+    where = f"in column '{value_col}' at line"
+    if thousands:
+        has = text.str.contains(thousands, regex=False)
+        wrong = has & ~text.str.fullmatch(_grouped(thousands, decimal))
+        if wrong.any():
+            i = int(wrong.to_numpy().argmax())
+            value = text.iloc[i]
+            hint = "check --thousands"
+            if thousands == "," and decimal == "." and re.fullmatch(_DECIMAL_COMMA, value):
+                hint = "a decimal comma? use --decimal , instead of --thousands ,"
+            raise DataError(
+                f"{name}: value {value!r} {where} {col.index[i]} does not group digits in threes "
+                f"around the thousands separator {thousands!r} (--thousands); {hint}"
+            )
+    if decimal == "," and thousands != ".":
+        dots = text.str.contains(".", regex=False)
+        if dots.any():
+            i = int(dots.to_numpy().argmax())
+            raise DataError(
+                f"{name}: value {text.iloc[i]!r} {where} {col.index[i]} has a '.' but --decimal , makes "
+                "',' the decimal mark; if '.' groups thousands (1.234,5) add --thousands ."
+            )
+
+
+def _marks_hint(col: pd.Series, value: str) -> str:
+    """A hint for a cell with a comma, judged on the whole column: European numbers, decimal
+    commas, or (every comma grouping three digits) a thousands separator or a decimal comma."""
+    if "," not in value:
+        return ""
+    text = col.str.strip()
+    commas = text[text.str.contains(",", regex=False)]
+    if commas.str.fullmatch(_EUROPEAN).any():
+        return " (European numbers such as '1.234,5'? use --decimal , --thousands .)"
+    if commas.str.fullmatch(_DECIMAL_COMMA).any() and not commas.str.fullmatch(_GROUPED).all():
+        return " (a decimal comma? use --decimal ,)"
+    if commas.str.fullmatch(_GROUPED).all():
+        return " (a thousands separator? use --thousands , ; or --decimal , if the comma marks decimals)"
+    return ""
 
 
 def _cast_float(col: pd.Series) -> np.ndarray | None:

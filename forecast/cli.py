@@ -52,7 +52,9 @@ from forecast.options import (
     ConfigOpt,
     CovariateOpt,
     DateColOpt,
+    DayfirstOpt,
     DebugOpt,
+    DecimalOpt,
     DeseasonOpt,
     DeviceOpt,
     DropoutOpt,
@@ -119,6 +121,36 @@ def _signals() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def _stdin_file(data: str | None) -> Iterator[str | None]:
+    """A data path of "-": standard input copied to a temporary file (removed afterwards), so
+    that it can be read more than once and its SHA-256 recorded; other paths as they are."""
+    if data != "-":
+        yield data
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="forecast-stdin-") as tmp:
+        staged = Path(tmp) / "stdin"
+        with open(staged, "wb") as fh:
+            shutil.copyfileobj(sys.stdin.buffer, fh, 1 << 20)
+        yield str(staged)
+
+
+@contextmanager
+def _stdin_config(cfg: RunConfig) -> Iterator[RunConfig]:
+    """``cfg`` reading standard input from its staged copy when the data path is "-"; the
+    path stays "-", which is what the run records."""
+    import dataclasses
+
+    with _stdin_file(cfg.data.path) as staged:
+        if cfg.data.path != "-":
+            yield cfg
+        else:
+            yield dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, staged=staged))
 
 
 def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -206,7 +238,9 @@ def train_cmd(
     data: Annotated[
         str,
         typer.Argument(
-            help="CSV or Parquet file: a date column and a numeric value column.", show_default=False
+            help="CSV (may be .gz, .bz2, .xz, .zst, .zip) or Parquet file, - for standard input: a date "
+            "column and a numeric value column.",
+            show_default=False,
         ),
     ],
     date_col: DateColOpt = None,
@@ -214,6 +248,8 @@ def train_cmd(
     freq: FreqOpt = None,
     fill: FillOpt = Fill.none,
     thousands: ThousandsOpt = None,
+    decimal: DecimalOpt = ".",
+    dayfirst: DayfirstOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
     covariate: CovariateOpt = None,
@@ -287,7 +323,7 @@ def train_cmd(
     cfg = build_config(**{k: v for k, v in locals().items() if k in CONFIG_OPTIONS})
     main = distributed.from_env().main  # under torchrun the other processes stay quiet
     rep = Reporter(as_json and main, quiet or not main)
-    with progress(rep) as on_epoch:
+    with progress(rep) as on_epoch, _stdin_config(cfg) as cfg:
         outcome = pipeline.train(
             cfg,
             out=out,
@@ -356,7 +392,8 @@ def predict_cmd(
     data: Annotated[
         Optional[str],
         typer.Option(
-            help="CSV or Parquet file with the same columns, possibly newer rows (default: the training file)."
+            help="CSV or Parquet file (- for standard input) with the same columns, possibly newer rows "
+            "(default: the training file)."
         ),
     ] = None,
     out: Annotated[
@@ -395,17 +432,18 @@ def predict_cmd(
     from forecast import forecasting
 
     rep = Reporter(as_json, quiet)
-    outcome = forecasting.predict(
-        run,
-        horizon=horizon,
-        data_path=data,
-        out=out,
-        only=series,
-        wait=wait,
-        levels=_levels(level),
-        future_path=future,
-        method=method,
-    )
+    with _stdin_file(data) as data_path:  # --data -: standard input
+        outcome = forecasting.predict(
+            run,
+            horizon=horizon,
+            data_path=data_path,
+            out=out,
+            only=series,
+            wait=wait,
+            levels=_levels(level),
+            future_path=future,
+            method=method,
+        )
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(forecast_table(outcome.frame, rep.terminal, outcome.rows))
@@ -430,12 +468,16 @@ def predict_cmd(
 
 @command("validate", epilog="Example: forecast validate sales.csv --id-col store --json\n\n" + EXIT_CODES)
 def validate_cmd(
-    data: Annotated[str, typer.Argument(help="CSV or Parquet file to check.", show_default=False)],
+    data: Annotated[
+        str, typer.Argument(help="CSV or Parquet file to check (- for standard input).", show_default=False)
+    ],
     date_col: DateColOpt = None,
     value_col: ValueColOpt = None,
     freq: FreqOpt = None,
     fill: FillOpt = Fill.none,
     thousands: ThousandsOpt = None,
+    decimal: DecimalOpt = ".",
+    dayfirst: DayfirstOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
     covariate: CovariateOpt = None,
@@ -468,13 +510,16 @@ def validate_cmd(
             wide=wide,
             covariates=tuple(covariate or ()),
             future_covariates=tuple(future_covariate or ()),
+            decimal=decimal,
+            dayfirst=dayfirst,
         ),
         window=WindowConfig(
             lookback=lookback, horizon=horizon, strategy=strategy, season=season, test_size=test_size
         ),
     )
     rep = Reporter(as_json, quiet)
-    report = inspection.check(cfg)
+    with _stdin_config(cfg) as staged:
+        report = inspection.check(staged)
     table = report.series
     rep.result(frame_table(table, rep.terminal, f"{data}: {len(table)} series, frequency {report.freq}"))
     summary = {
@@ -500,7 +545,10 @@ def validate_cmd(
     epilog="Example: forecast backtest sample_data/alcohol_sales.csv --folds 4 --step 6\n\n" + EXIT_CODES,
 )
 def backtest_cmd(
-    data: Annotated[str, typer.Argument(help="CSV or Parquet file, as for train.", show_default=False)],
+    data: Annotated[
+        str,
+        typer.Argument(help="CSV or Parquet file, as for train (- for standard input).", show_default=False),
+    ],
     folds: Annotated[
         int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=WIN)
     ] = 3,
@@ -521,6 +569,8 @@ def backtest_cmd(
     freq: FreqOpt = None,
     fill: FillOpt = Fill.none,
     thousands: ThousandsOpt = None,
+    decimal: DecimalOpt = ".",
+    dayfirst: DayfirstOpt = None,
     id_col: IdColOpt = None,
     wide: WideOpt = False,
     covariate: CovariateOpt = None,
@@ -574,7 +624,7 @@ def backtest_cmd(
     test_size, refit = None, False
     cfg = build_config(**{k: v for k, v in locals().items() if k in CONFIG_OPTIONS})
     rep = Reporter(as_json, quiet)
-    with progress(rep) as on_epoch:
+    with progress(rep) as on_epoch, _stdin_config(cfg) as cfg:
         outcome = backtest(cfg, folds, step, retrain, out, runs_dir, _levels(level), on_epoch, plot)
     for message in outcome.warnings:
         rep.warn(message)
@@ -617,7 +667,8 @@ def plot_cmd(
     from forecast import inspection
 
     rep = Reporter(as_json, quiet)
-    path = inspection.plot_run(run, out=out, only=series, data_path=data)
+    with _stdin_file(data) as data_path:  # --data -: standard input
+        path = inspection.plot_run(run, out=out, only=series, data_path=data_path)
     rep.info(f"picture written to {path}")
     rep.emit_json({"ok": True, "path": path})
 

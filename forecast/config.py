@@ -8,6 +8,7 @@ in a run directory's ``config.json``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -30,6 +31,8 @@ __all__ = [
     "TrainConfig",
     "RunConfig",
     "SCHEMA_VERSION",
+    "normalise_freq",
+    "MAX_COLUMNS",
 ]
 
 SCHEMA_VERSION = 2  # 2: calibration errors in model.safetensors, series.json
@@ -97,6 +100,57 @@ def _check(ok: bool, message: str) -> None:
         raise UsageError(message)
 
 
+MAX_COLUMNS = 10_000  # columns a data file may have: more is no series layout (wide files included)
+
+_FREQ_WORDS = {
+    "daily": "D", "weekly": "W", "monthly": "M", "quarterly": "Q", "yearly": "Y", "annual": "Y",
+    "annually": "Y", "hourly": "h", "half-hourly": "30min", "minutely": "min", "business": "B",
+}  # fmt: skip
+_FREQ_FAMILIES = ("M", "Q", "Y", "W")  # placed on the data's first date: validate.anchored_freq
+_FREQ_RENAMED = {  # spellings older pandas took, as pandas 2.2+ writes them
+    "A": "Y", "H": "h", "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns", "BM": "BME", "BQ": "BQE",
+    "BA": "BYE", "BY": "BYE", "SM": "SME", "AS": "YS", "BAS": "BYS", "BH": "bh", "CBM": "CBME",
+}  # fmt: skip
+_FREQ_RENAMED_ANCHORED = {"A": "YE", "Y": "YE", "Q": "QE", "M": "ME", "BA": "BYE", "BY": "BYE", "BQ": "BQE"}
+FREQ_SPELLINGS = (
+    "a word (daily, weekly, monthly, quarterly, yearly, hourly), a letter (D, B, W, M, Q, Y, h, min, s) "
+    "or a pandas alias (MS, ME, W-MON, QS-JAN, YE-DEC, 2h, 30min)"
+)
+
+
+def normalise_freq(text: str) -> str:
+    """``--freq`` as pandas spells it, or a family code (``M``, ``Q``, ``Y``, ``W``, with an optional
+    multiple) that ``validate.anchored_freq`` places on the data's first date (month start or end,
+    the first date's month or weekday). UsageError naming the accepted spellings otherwise."""
+    import warnings
+
+    import pandas as pd
+
+    raw = str(text).strip()
+    spelled = _FREQ_WORDS.get(raw.lower(), raw)
+    match = re.fullmatch(r"(\d*)\s*([A-Za-z]+)(?:-([A-Za-z]+))?", spelled)
+    if match is not None:
+        mult, base, suffix = match.groups()
+        mult = "" if mult in ("", "1") else mult.lstrip("0") or "0"
+        if suffix is None:
+            base = "Y" if base == "A" else base
+            if base in _FREQ_FAMILIES and mult != "0":
+                return f"{mult}{base}"
+            base = _FREQ_RENAMED.get(base, base)
+        else:
+            base = _FREQ_RENAMED_ANCHORED.get(base, base)
+        spelled = f"{mult}{base}" + (f"-{suffix.upper()}" if suffix else "")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated spellings ('d') still parse
+            offset = pd.tseries.frequencies.to_offset(spelled)
+    except (ValueError, TypeError):
+        raise UsageError(f"--freq {text!r} is not a frequency; use {FREQ_SPELLINGS}") from None
+    if offset.n <= 0:
+        raise UsageError(f"--freq {text!r} does not step forward in time; use {FREQ_SPELLINGS}")
+    return str(offset.freqstr)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Where the series is and how to read it."""
@@ -111,8 +165,20 @@ class DataConfig:
     wide: bool = False
     covariates: tuple[str, ...] = ()  # past-observed numeric columns (--covariate)
     future_covariates: tuple[str, ...] = ()  # columns known ahead (--future-covariate)
+    decimal: str = "."  # the decimal mark in values: "." or "," (--decimal)
+    dayfirst: bool | None = None  # 01/02/2020 is 1 February (True), 2 January (False); None: detect
+    staged: str | None = None  # where standard input was copied when ``path`` is "-"; never saved
 
     def __post_init__(self) -> None:
+        if self.freq is not None:
+            object.__setattr__(self, "freq", normalise_freq(self.freq))
+        _check(self.decimal in (".", ","), f"--decimal takes '.' or ',', got {self.decimal!r}")
+        if self.thousands == "." and self.decimal == ".":  # dots group thousands: commas mark decimals
+            object.__setattr__(self, "decimal", ",")
+        _check(
+            self.thousands != self.decimal,
+            f"--thousands and --decimal are both {self.decimal!r}; they must differ",
+        )
         object.__setattr__(self, "covariates", tuple(self.covariates))
         object.__setattr__(self, "future_covariates", tuple(self.future_covariates))
         names = [*self.covariates, *self.future_covariates]
@@ -224,8 +290,11 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (enums become their string values)."""
-        return _plain(dataclasses.asdict(self))
+        """Plain JSON-ready dict (enums become their string values); where standard input
+        was staged is left out (the path stays "-")."""
+        plain = _plain(dataclasses.asdict(self))
+        plain["data"].pop("staged", None)
+        return plain
 
     @classmethod
     def from_dict(cls, raw: Any) -> RunConfig:

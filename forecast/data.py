@@ -6,9 +6,11 @@ date, with the flag that fixes it. Line numbers are the file's own (the header i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import validate
-from forecast.cells import MISSING, check_zone, is_number, is_text, parse_dates, parse_values
+from forecast.cells import MISSING, check_zone, is_number, is_text, numeric_text, parse_dates, parse_values
 from forecast.config import DataConfig
 from forecast.errors import DataError
 from forecast.tables import read_table
@@ -24,6 +26,8 @@ from forecast.tables import read_table
 __all__ = ["Dataset", "Rows", "read", "read_rows", "read_future", "file_sha256", "covariate_columns"]
 
 _DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
+# names of series id columns (Nixtla's unique_id first): never a value column, the --id-col hint
+_ID_NAMES = ("unique_id", "series", "series_id", "id", "item", "item_id", "store", "store_id", "sku", "key")
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Dataset:
     covariate_cols: tuple[str, ...] = ()  # past-observed columns first, then those known ahead
     zone: str | None = None  # zone-aware dates read as "wall" clock or "utc" time (cells.parse_dates)
     offsets: tuple[int, ...] = ()  # the UTC offsets (minutes) zone-aware dates were written with
+    dayfirst: bool | None = None  # nn/nn/yyyy dates read day first (True), month first; None: no such dates
 
     @property
     def covariates(self) -> np.ndarray:
@@ -88,6 +93,19 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+STDIN = "-"  # the data path that means standard input (staged to a file by the CLI)
+
+
+def source_file(cfg: DataConfig) -> tuple[Path, str]:
+    """The file to read and the name errors give it: standard input ("-") is read from the
+    file the CLI staged it to, and called ``<stdin>``."""
+    if cfg.path != STDIN:
+        return Path(cfg.path), cfg.path
+    if cfg.staged is None:
+        raise DataError("<stdin>: standard input was not staged to a file; give a file path")
+    return Path(cfg.staged), "<stdin>"
+
+
 @dataclass
 class Rows:
     """Parsed rows (unique_id, ds, y, _line) before any grid check, and where they came from."""
@@ -100,12 +118,13 @@ class Rows:
     covariate_cols: tuple[str, ...] = ()
     zone: str | None = None
     offsets: tuple[int, ...] = ()
+    id_hint: str | None = None  # the column that likely names the series, when no --id-col
+    dayfirst: bool | None = None
 
 
 def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
     """Parse ``cfg.path`` into rows: columns found, dates and numbers parsed, nothing else checked."""
-    path = Path(cfg.path)
-    name = str(path)
+    path, name = source_file(cfg)
     with warnings.catch_warnings():  # pandas' parsing chatter
         warnings.simplefilter("ignore")
         raw = read_table(path)
@@ -113,29 +132,39 @@ def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
         id_col = _pick_id_col(raw, cfg, name, date_col)
         covariates = _pick_covariates(raw, cfg, name, date_col, id_col)
         extra = {
-            col: parse_values(raw.pop(c), name, c, cfg.thousands, allow_empty=True)
+            col: parse_values(raw.pop(c), name, c, cfg.thousands, True, cfg.decimal)
             for col, c in zip(covariate_columns(len(covariates)), covariates)
         }
         value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
-        dates = parse_dates(raw.pop(date_col), name, date_col, zone)  # popped: big files free it early
+        hint = None if id_col or cfg.wide else _id_hint(raw, (date_col, *value_cols))
+        dates = parse_dates(raw.pop(date_col), name, date_col, zone, cfg.dayfirst)  # popped: freed early
         zone, offsets = dates.attrs.get("zone"), dates.attrs.get("offsets", ())
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
     label = value_cols[0] if len(value_cols) == 1 else "(wide columns)"
-    return Rows(rows, date_col, label, id_col, id_col is not None or cfg.wide, covariates, zone, offsets)
+    panel = id_col is not None or cfg.wide
+    return Rows(
+        rows, date_col, label, id_col, panel, covariates, zone, offsets, hint, dates.attrs["dayfirst"]
+    )
 
 
 def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
     """Read and validate ``cfg.path``: one series, a long panel (--id-col) or wide columns (--wide).
 
     ``zone`` reads zone-aware dates as a run's training data were read ("wall" or "utc")."""
-    path = Path(cfg.path)
-    name = str(path)
+    path, name = source_file(cfg)
     parsed = read_rows(cfg, zone)
     date_col, label, id_col = parsed.date_col, parsed.value_col, parsed.id_col
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), month_first_hint(parsed, cfg):
         warnings.simplefilter("ignore")
         reg = validate.regularise(
-            parsed.frame, cfg.freq, cfg.fill, name, (date_col, label), parsed.panel, parsed.covariate_cols
+            parsed.frame,
+            cfg.freq,
+            cfg.fill,
+            name,
+            (date_col, label),
+            parsed.panel,
+            parsed.covariate_cols,
+            id_hint=parsed.id_hint,
         )
     codes = reg.frame["unique_id"].cat.codes.to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -148,7 +177,7 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
         value_col=label,
         id_col=id_col,
         wide=cfg.wide and cfg.value_col is None,
-        path=str(path),
+        path=cfg.path,  # as given: "-" for standard input
         sha256=file_sha256(path),
         anchor=reg.anchor,
         positions=reg.positions,
@@ -158,7 +187,23 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
         covariate_cols=parsed.covariate_cols,
         zone=parsed.zone,
         offsets=parsed.offsets,
+        dayfirst=parsed.dayfirst,
     )
+
+
+@contextlib.contextmanager
+def month_first_hint(rows: Rows, cfg: DataConfig) -> Iterator[None]:
+    """A grid error on nn/nn/yyyy dates read month first only because no day was over 12
+    (01/02/2012 ... 01/12/2012, 01/01/2013) gets the hint that they may be day first."""
+    try:
+        yield
+    except DataError as exc:
+        if rows.dayfirst is False and cfg.dayfirst is None:
+            raise DataError(
+                f"{exc}; the dates (nn/nn/yyyy, no number over 12) were read month first: "
+                "if the day comes first, use --dayfirst"
+            ) from None
+        raise
 
 
 def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Dataset) -> pd.DataFrame:
@@ -187,12 +232,12 @@ def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Datase
             }
         )
         for col in columns:
-            out[col] = parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+            out[col] = parse_values(raw[col], name, col, cfg.thousands, True, cfg.decimal)
     return out
 
 
 def _future_dates(col: pd.Series, name: str, date_col: str, ds: Dataset) -> np.ndarray:
-    dates = parse_dates(col, name, date_col, ds.zone)
+    dates = parse_dates(col, name, date_col, ds.zone, ds.dayfirst)
     check_zone(name, dates.attrs.get("zone"), dates.attrs.get("offsets", ()), ds.zone, ds.offsets, ds.path)
     return dates.to_numpy()
 
@@ -214,7 +259,9 @@ def _long_rows(
     """
     lines = raw.index.to_numpy()
     if len(value_cols) == 1:
-        y = parse_values(raw.pop(value_cols[0]), name, value_cols[0], cfg.thousands)  # freed early
+        y = parse_values(
+            raw.pop(value_cols[0]), name, value_cols[0], cfg.thousands, False, cfg.decimal
+        )  # freed early
         if id_col is None:
             uid = pd.Categorical.from_codes(np.zeros(len(raw), dtype=np.int8), [value_cols[0]])
         else:
@@ -224,7 +271,7 @@ def _long_rows(
     order = np.argsort(dates.to_numpy(), kind="stable")
     kinds = pd.CategoricalDtype(sorted(value_cols))
     for col in value_cols:
-        y = parse_values(raw[col], name, col, cfg.thousands, allow_empty=True)
+        y = parse_values(raw[col], name, col, cfg.thousands, True, cfg.decimal)
         present = np.flatnonzero(~np.isnan(y[order]))  # a column may start late or end early
         if not len(present):
             raise DataError(
@@ -339,7 +386,9 @@ def _pick_value_cols(
     others = [c for c in cols if c not in (date_col, id_col)]
     if not others:
         raise DataError(f"{name}: the only columns are {cols}; add a value column")
-    numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands)]
+    if not cfg.wide and id_col is None:  # a numeric unique_id (Nixtla) is no value column
+        others = [c for c in others if c.lower() not in _ID_NAMES] or others
+    numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands, cfg.decimal)]
     if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
         numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
     if not numeric:
@@ -352,12 +401,20 @@ def _pick_value_cols(
     )
 
 
-def _mostly_numeric(col: pd.Series, thousands: str | None) -> bool:
+def _id_hint(raw: pd.DataFrame, used: tuple[str, ...]) -> str | None:
+    """The column that likely holds series ids: one named like an id, else the first text column."""
+    rest = [c for c in raw.columns if c not in used]
+    named = [c for c in rest if c.lower() in _ID_NAMES]
+    if named:
+        return named[0]
+    text = [c for c in rest if is_text(raw[c]) and not _looks_numeric(raw[c].head(50))]
+    return text[0] if text else None
+
+
+def _mostly_numeric(col: pd.Series, thousands: str | None, decimal: str = ".") -> bool:
     if not is_text(col):
         return is_number(col)
-    text = col.str.strip()
-    if thousands:
-        text = text.str.replace(thousands, "", regex=False)
+    text = numeric_text(col.str.strip(), thousands, decimal)
     present = text[~text.isin(MISSING)]
     if present.empty:
         return False

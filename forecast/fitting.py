@@ -107,9 +107,8 @@ def resolve(cfg: RunConfig, ds: data.Dataset) -> RunConfig:
     model = dataclasses.replace(
         cfg.model, input_size=inputs, output_size=out_len, ahead_inputs=_ahead_inputs(cfg, out_len)
     )
-    data_cfg = dataclasses.replace(
-        cfg.data, path=str(Path(ds.path).resolve()), date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col
-    )
+    path = ds.path if ds.path == data.STDIN else str(Path(ds.path).resolve())  # "-": standard input
+    data_cfg = dataclasses.replace(cfg.data, path=path, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
     return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)

@@ -468,8 +468,20 @@ def _lost_on_holdout(run_dir: Path) -> list[str]:
 
 def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> data.Dataset:
     """``source`` read with the run's columns and frequency, zone-aware dates as the training
-    data's were read (runs from before ``zone`` was recorded: as the file's own dates say)."""
-    ds = data.read(dataclasses.replace(cfg.data, path=source, freq=section["freq"]), section.get("zone"))
+    data's were read (runs from before ``zone`` was recorded: as the file's own dates say),
+    nn/nn/yyyy dates in the order the training data's were read."""
+    if source == data.STDIN:  # the run was trained on standard input, which is gone
+        raise UsageError(
+            "the run was trained on standard input ('-'), which cannot be read again; "
+            "give the data with --data FILE (or --data - and pipe it in)"
+        )
+    dayfirst = cfg.data.dayfirst
+    if dayfirst is None and isinstance(section.get("dayfirst"), bool):
+        dayfirst = section["dayfirst"]
+    read_cfg = dataclasses.replace(
+        cfg.data, path=source, freq=section["freq"], dayfirst=dayfirst, staged=None
+    )
+    ds = data.read(read_cfg, section.get("zone"))
     if "zone" in section:
         offsets = tuple(section.get("offsets") or ())
         check_zone(source, ds.zone, ds.offsets, section["zone"], offsets, "the training data")

@@ -76,7 +76,11 @@ def check(cfg: RunConfig) -> Validation:
     if freq is None:
         sizes = frame.groupby("unique_id", sort=False).size()
         longest = frame.loc[frame["unique_id"] == sizes.idxmax(), "ds"]
-        freq = validate.infer_freq(pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path)
+        with data.month_first_hint(rows, cfg.data):
+            freq = validate.infer_freq(
+                pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path
+            )
+    freq = validate.anchored_freq(freq, frame["ds"].min())  # --freq M: month start or end, as the data
     w = cfg.window
     season = w.season or validate.season_length(freq)
     horizon = w.horizon or default_horizon(season)

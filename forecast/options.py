@@ -76,7 +76,11 @@ ValueColOpt = Annotated[
 ]
 FreqOpt = Annotated[
     Optional[str],
-    typer.Option(help="pandas frequency, e.g. MS, D, W-SUN (default: inferred).", rich_help_panel=DATA),
+    typer.Option(
+        help="Frequency: monthly, M, Q, Y, W, D, h (placed on the first date) or pandas' MS, W-SUN, 30min "
+        "(default: inferred).",
+        rich_help_panel=DATA,
+    ),
 ]
 FillOpt = Annotated[
     Fill,
@@ -84,6 +88,21 @@ FillOpt = Annotated[
 ]
 ThousandsOpt = Annotated[
     Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=DATA)
+]
+DecimalOpt = Annotated[
+    str,
+    typer.Option(
+        help="Decimal mark in values: '.' or ',' (1.234,5: --decimal , --thousands .).", rich_help_panel=DATA
+    ),
+]
+DayfirstOpt = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--dayfirst/--monthfirst",
+        help="Read 01/02/2020 as 1 February (or 2 January); default: day first where a day is over 12.",
+        rich_help_panel=DATA,
+        show_default=False,
+    ),
 ]
 IdColOpt = Annotated[
     Optional[str],
@@ -236,6 +255,7 @@ CONFIG_OPTIONS = (
     "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
     "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
     "patience", "clip_grad", "seed", "device", "refit", "calendar", "covariate", "future_covariate",
+    "decimal", "dayfirst",
 )  # fmt: skip
 
 
@@ -246,7 +266,7 @@ def build_config(
     layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
     windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
     device: Device, refit: bool, calendar: bool | None, covariate: list[str] | None,
-    future_covariate: list[str] | None,
+    future_covariate: list[str] | None, decimal: str = ".", dayfirst: bool | None = None,
 ) -> RunConfig:  # fmt: skip
     """The one config object built from the options train and backtest share."""
     return RunConfig(
@@ -261,6 +281,8 @@ def build_config(
             wide=wide,
             covariates=tuple(covariate or ()),
             future_covariates=tuple(future_covariate or ()),
+            decimal=decimal,
+            dayfirst=dayfirst,
         ),
         window=WindowConfig(
             lookback=lookback,

@@ -347,7 +347,7 @@ def _save(
         "versions": _versions(),
         "settings": cfg.to_dict(),
         "data": {
-            "path": str(Path(ds.path).resolve()),
+            "path": ds.path if ds.path == data.STDIN else str(Path(ds.path).resolve()),
             "sha256": ds.sha256,
             "date_col": ds.date_col,
             "value_col": ds.value_col,
@@ -363,6 +363,7 @@ def _save(
             # zone-aware dates: read as wall clock or UTC, and the offsets they carried
             "zone": ds.zone,
             "offsets": list(ds.offsets),
+            "dayfirst": ds.dayfirst,  # nn/nn/yyyy dates read day first: predict reads newer rows alike
             # the saved models have seen data up to here (the hold-out cut with --no-refit);
             # predict needs data reaching at least this far
             "trained_until": pd.Timestamp(until.max()).isoformat(),

@@ -23,6 +23,7 @@ __all__ = [
     "infer_freq",
     "season_length",
     "grid_positions",
+    "anchored_freq",
     "OFF_GRID",
     "fmt_date",
     "describe",
@@ -59,6 +60,25 @@ def _offset(freq: str, name: str) -> pd.DateOffset:
     if offset.n <= 0:
         raise DataError(f"{name}: --freq {freq!r} does not step forward in time; use e.g. MS, D, h")
     return offset
+
+
+def anchored_freq(freq: str, first: pd.Timestamp) -> str:
+    """A family code from ``config.normalise_freq`` (``M``, ``2Q``, ``Y``, ``W``) as the pandas
+    frequency the data mean: month start or end as ``first`` falls, years and quarters from
+    ``first``'s month, weeks on ``first``'s weekday. Other frequencies are returned as they are."""
+    import re
+
+    match = re.fullmatch(r"(\d*)([MQYW])", freq)
+    if match is None:
+        return freq
+    mult, base = match.groups()
+    first = pd.Timestamp(first)
+    if base == "W":
+        return f"{mult}W-{first.strftime('%a').upper()}"
+    edge = "E" if first.is_month_end and not first.is_month_start else "S"
+    if base == "M":
+        return f"{mult}M{edge}"
+    return f"{mult}{base}{edge}-{first.strftime('%b').upper()}"
 
 
 def _grid_size(first: pd.Timestamp, last: pd.Timestamp, offset: pd.DateOffset) -> float:
@@ -142,11 +162,13 @@ def regularise(
     cols: tuple[str, str],
     panel: bool,
     covariates: tuple[str, ...] = (),
+    id_hint: str | None = None,
 ) -> Regular:
     """Sort, check duplicates, infer the shared frequency, check gaps, NaN and inf; fill if asked.
 
     ``covariates`` name the extra columns ``_x0``, ``_x1``... that ride along with ``y``:
-    they are checked and filled the same way.
+    they are checked and filled the same way. ``id_hint`` names the column a duplicate date
+    in one series suggests as ``--id-col``.
     """
     date_col, value_col = cols
     numeric = {"y": value_col, **{f"_x{i}": c for i, c in enumerate(covariates)}}
@@ -168,12 +190,17 @@ def regularise(
         raise DataError(
             f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(ds[i])} in column '{date_col}' "
             f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
-            + ("" if panel else " (several series in one file? name their id column with --id-col)")
+            + (
+                ""
+                if panel
+                else f" (several series in one file? name their id column with --id-col {id_hint or 'COL'})"
+            )
         )
     starts = np.flatnonzero(np.r_[True, ~same])
     ends = np.r_[starts[1:], len(codes)]
     if freq is None:
         freq = _shared_freq(ds, uid, starts, ends, name)
+    freq = anchored_freq(freq, pd.Timestamp(ds.min()))
     offset = _offset(freq, name)
     first, last = pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
     size = _grid_size(first, last, offset)
