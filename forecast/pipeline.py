@@ -29,7 +29,7 @@ from forecast import (
     windows,
 )
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.errors import DataError, RunError, UsageError
+from forecast.errors import DataError, RunError, TrainingError, UsageError
 from forecast.fitting import Fitted, covariates_of, fit_members, resolve, score_holdout, series_covariates
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
@@ -294,6 +294,30 @@ def _fit_and_score(
     )
 
 
+def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
+    """A model with non-finite weights, last loss or hold-out forecast is a failed training:
+    it must never replace the last good run (TrainingError, nothing written)."""
+    import torch
+
+    advice = "lower --lr, keep --clip-grad on, or try --scaler window; the previous run is kept"
+    for fitted in (fit1, final):
+        losses = [row[3] for row in fitted.history]
+        if not all(np.isfinite(v) for v in losses):
+            raise TrainingError(f"training diverged: the loss is {losses[-1]}; {advice}")
+        for model in fitted.models:
+            for name, value in model.state_dict().items():
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise TrainingError(f"training diverged: weights {name} are not finite; {advice}")
+    if holdout is not None:
+        values = holdout["forecast"].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            bad = int((~np.isfinite(values)).sum())
+            raise TrainingError(
+                f"training diverged: {bad} of {values.size} hold-out forecasts are not finite "
+                f"(overflow in the model's scale); {advice}"
+            )
+
+
 def _save(
     cfg: RunConfig, ds: data.Dataset, t: _Trained, target: Path, runs_dir: Path, plot: bool
 ) -> TrainOutcome:
@@ -303,6 +327,7 @@ def _save(
     w = cfg.window
     assert w.season and w.horizon
     fit1, final, trained, fitted_rows = t.fit1, t.final, t.trained, t.fitted_rows
+    _check_finite(fit1, final, t.holdout)  # before anything is written
     cal_errors, scores, holdout, by_series = t.cal_errors, t.scores, t.holdout, t.by_series
     transforms = _all_transforms(final.transforms, trained, len(ds.ids))
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
