@@ -130,6 +130,7 @@ def _check_data_meta(section: dict[str, Any], path: Path) -> None:
         raise RunError(f"{path / artifacts.CONFIG}: data.offsets must be a list of minutes")
 
 
+@artifacts.reads_run  # a retrain of this run waits until predict has read it and written
 def predict(
     run: Path,
     horizon: int | None = None,
@@ -190,7 +191,13 @@ def predict(
         )
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
-    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    try:
+        grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise UsageError(
+            f"--horizon {horizon}: the forecast would run past {pd.Timestamp.max:%Y-%m-%d}, the last "
+            "date pandas can hold; lower --horizon"
+        ) from None
     fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
     ahead_values, outside = None, []

@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
 __all__ = [
     "TrainOutcome",
     "train",
-    "default_run_dir",
     "recent_history",
 ]
 
@@ -64,20 +63,6 @@ class TrainOutcome:
     @property
     def verdict(self) -> str | None:
         return self.metrics.get("verdict")
-
-
-def default_run_dir(runs_dir: Path) -> Path:
-    """``runs/<UTC timestamp>``, claimed by creating it (empty) so two runs never share it."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    artifacts.make_dirs(runs_dir)
-    for k in range(1, 1000):
-        candidate = runs_dir / (stamp if k == 1 else f"{stamp}-{k}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise RunError(f"{runs_dir}: cannot find a free run directory name for {stamp}")
 
 
 def train(
@@ -131,10 +116,10 @@ def _train(
                     out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()
                 ):
                     raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
-                target = out or default_run_dir(runs_dir)
-                if out is None:
-                    stack.callback(_drop_if_empty, target)  # the claimed name of a run that did not happen
-                else:
+                if out is not None:
+                    artifacts.check_target(out)  # before reading data and training, not after
+                target = out or artifacts.new_run_dir(runs_dir)  # a new name needs no lock
+                if out is not None:
                     stack.enter_context(artifacts.exclusive(target, wait, "training into this directory"))
             ds = data.read(cfg.data)
             cfg = resolve(cfg, ds)
@@ -156,11 +141,6 @@ def _train(
         with distributed.together(ctx):
             assert target is not None
             return _save(cfg, ds, fitted, target, runs_dir, plot)
-
-
-def _drop_if_empty(target: Path) -> None:
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
 
 
 def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
