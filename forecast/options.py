@@ -28,7 +28,8 @@ from forecast.config import (
 from forecast.errors import UsageError
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
-4 run directory missing/incomplete/incompatible, 5 training failed, 130/143 interrupted."""
+4 run directory missing/incomplete/incompatible, 5 training failed,
+6 output not written (disk full, read-only, no permission), 130/143 interrupted."""
 
 DATA, WIN, MODEL, TRAIN, OUT = "Data", "Windows", "Model", "Training", "Output"
 MAX_HORIZON = 10_000  # steps: far beyond any useful forecast, well inside pandas' dates

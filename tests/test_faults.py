@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import FAST
 from typer.testing import CliRunner
 
@@ -62,7 +64,6 @@ def test_new_run_names_never_collide(sample_csv: Path, tmp_path: Path, monkeypat
 
 
 def test_killed_train_leaves_nothing_the_next_does_not_remove(seasonal_csv: Path, tmp_path: Path) -> None:
-    import os
     import subprocess
     import time
 
@@ -84,3 +85,176 @@ def test_killed_train_leaves_nothing_the_next_does_not_remove(seasonal_csv: Path
     _train(seasonal_csv, runs / "next")
     left = sorted(p.name for p in runs.iterdir())
     assert left == [".good.lock", ".next.lock", "good", "latest", "next"], left
+
+
+# item 21: a swap killed half-way leaves the old or the new run, and the next command repairs
+def _swap_in_subprocess(data: Path, out: Path, exchange: bool):
+    """A retrain into ``out`` that pauses in the middle of its swap (test hook), to be killed there."""
+    import subprocess
+
+    patch = "" if exchange else "import forecast.artifacts as a; a._exchange = lambda *args: False; "
+    code = f"import sys; {patch}from forecast.__main__ import run; sys.argv[0] = 'forecast'; run()"
+    args = ["train", str(data), "--out", str(out), "--runs-dir", str(out.parent), *FAST]
+    env = dict(os.environ, FORECAST_TEST_SWAP_PAUSE="60")
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stderr=subprocess.DEVNULL)
+
+
+def _wait_until(condition, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_kill_during_swap_keeps_a_run_in_place(seasonal_csv: Path, tmp_path: Path) -> None:
+    from forecast.forecasting import load_run
+
+    runs = tmp_path / "runs"
+    good = runs / "good"
+    _train(seasonal_csv, good)
+    old = (good / "config.json").read_bytes()
+    proc = _swap_in_subprocess(seasonal_csv, good, exchange=True)
+    _wait_until(lambda: (good / "config.json").read_bytes() != old)  # the new run is in place
+    proc.kill()
+    proc.wait()
+    assert load_run(runs / "latest").models  # never missing, never half
+    assert [p.name for p in runs.iterdir() if p.name.startswith(".tmp-")]  # the old run, aside
+    assert invoke("predict", "--run", runs / "latest", "-q").exit_code == 0
+    _train(seasonal_csv, runs / "other")
+    assert [p.name for p in runs.iterdir() if p.name.startswith((".tmp-", ".old-"))] == []
+
+
+def test_swap_killed_between_renames_is_repaired_by_predict_and_train(
+    seasonal_csv: Path, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    good = runs / "good"
+    _train(seasonal_csv, good)
+    before = (good / "config.json").read_bytes()
+    for repair in ("predict", "train"):
+        proc = _swap_in_subprocess(seasonal_csv, good, exchange=False)  # where no atomic exchange exists
+        _wait_until(lambda: not good.exists())
+        proc.kill()
+        proc.wait()
+        assert not (runs / "latest").exists()  # dangling: the old run waits in .old-good-PID-*
+        if repair == "predict":
+            result = invoke("predict", "--run", runs / "latest", "-q")
+        else:
+            result = invoke("train", seasonal_csv, "--runs-dir", runs, "--if-changed", *FAST)
+        assert result.exit_code == 0, result.output
+        assert (good / "config.json").read_bytes() == before  # the old run, put back
+        assert [p.name for p in runs.iterdir() if p.name.startswith(".old-")] == []
+
+
+def test_dead_writers_temporaries_are_removed(seasonal_csv: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    good = runs / "good"
+    _train(seasonal_csv, good)
+    partial = good / ".forecast.csv.999999999.tmp"  # a predict killed while writing
+    partial.write_text("date,forecast\n2010-01-01,1")
+    mine = good / f".forecast.csv.{os.getppid()}.tmp"  # a live writer's: kept
+    mine.write_text("")
+    assert invoke("predict", "--run", good, "-q").exit_code == 0
+    assert not partial.exists() and mine.exists()
+
+
+# item 22: predict and a retrain of the same run take turns
+def test_retrain_waits_for_a_reading_predict(seasonal_csv: Path, tmp_path: Path) -> None:
+    import subprocess
+    import time
+
+    from forecast import artifacts
+
+    runs = tmp_path / "runs"
+    good = runs / "good"
+    _train(seasonal_csv, good)
+    old = (good / "config.json").read_bytes()
+    args = ["train", str(seasonal_csv), "--out", str(good), "--runs-dir", str(runs), *FAST]
+    with artifacts.reading(good, wait=0):  # what predict holds while it reads the run
+        proc = subprocess.Popen([*FORECAST, *args], stderr=subprocess.PIPE, text=True)
+        staged = lambda: any((p / "config.json").exists() for p in runs.glob(".tmp-good-*"))  # noqa: E731
+        _wait_until(staged)  # trained and staged: only the swap is left
+        time.sleep(1.0)
+        assert proc.poll() is None and (good / "config.json").read_bytes() == old  # it waits
+    assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    assert (good / "config.json").read_bytes() != old
+
+
+def test_predict_waits_for_a_swap(seasonal_csv: Path, tmp_path: Path) -> None:
+    from forecast import artifacts
+
+    good = tmp_path / "runs" / "good"
+    _train(seasonal_csv, good)
+    with artifacts._locked(good, shared=False, wait=0):  # a retrain swapping its run in
+        result = invoke("predict", "--run", good, "--wait", "0.2", "-q")
+        assert result.exit_code == 4 and "being swapped in" in result.stderr, result.output
+    assert invoke("predict", "--run", good, "-q").exit_code == 0
+
+
+# item 24: disk full or read-only: one exit code (6) and message, nothing half-written
+def _no_space(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_disk_full_in_train_is_exit_6_and_writes_nothing(
+    sample_csv: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import safetensors.torch
+
+    runs = tmp_path / "runs"
+    good = runs / "good"
+    _train(sample_csv, good)
+    before = sorted(p.name for p in runs.iterdir())
+    monkeypatch.setattr(safetensors.torch, "save_file", _no_space)
+    for extra in ((), ("--out", good)):
+        result = invoke("train", sample_csv, "--runs-dir", runs, *extra, *FAST)
+        assert result.exit_code == 6, result.output
+        assert "no space left on device writing" in result.stderr and "model.safetensors" in result.stderr
+        assert sorted(p.name for p in runs.iterdir()) == before  # no staged leftovers, latest kept
+    monkeypatch.undo()
+    import forecast.plot
+
+    monkeypatch.setattr(forecast.plot, "plot_series", _no_space)  # any other write: the same code
+    result = invoke("train", sample_csv, "--runs-dir", runs, *FAST)
+    assert result.exit_code == 6 and "no space left on device writing" in result.stderr, result.output
+    assert sorted(p.name for p in runs.iterdir()) == before
+
+
+def test_disk_full_in_predict_is_exit_6(sample_csv: Path, tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    import forecast.output
+
+    good = tmp_path / "runs" / "good"
+    _train(sample_csv, good)
+
+    class Full(io.BytesIO):
+        def write(self, data):  # type: ignore[override]
+            _no_space()
+
+    monkeypatch.setattr(forecast.output, "open", lambda *a, **k: Full(), raising=False)
+    target = tmp_path / "fc.csv"
+    result = invoke("predict", "--run", good, "--out", target, "-q")
+    assert result.exit_code == 6, result.output
+    assert f"no space left on device writing {target}" in result.stderr
+    assert [p.name for p in tmp_path.glob("*fc.csv*")] == [".fc.csv.lock"]  # the lock file only
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_directory_is_exit_6(sample_csv: Path, tmp_path: Path) -> None:
+    good = tmp_path / "runs" / "good"
+    _train(sample_csv, good)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = invoke("predict", "--run", good, "--out", locked / "fc.csv", "-q")
+        assert result.exit_code == 6 and "permission denied writing" in result.stderr, result.output
+        result = invoke("train", sample_csv, "--out", locked / "run", "--runs-dir", tmp_path / "runs", *FAST)
+        assert result.exit_code == 6 and "permission denied writing" in result.stderr, result.output
+    finally:
+        locked.chmod(0o755)
