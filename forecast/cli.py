@@ -105,7 +105,18 @@ app = typer.Typer(
 INTERRUPTED = "interrupted by SIGINT; nothing was written"
 
 
-def _raise_interrupted(signum: int, _frame: Any) -> None:
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    # an exception raised inside an import can land in a C++ extension's initialiser (torch's
+    # pybind11), which aborts the process: ask again shortly, once the import is over
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            import threading
+
+            again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+            again.daemon = True
+            again.start()
+            return
+        frame = frame.f_back
     raise Interrupted(signum)
 
 

@@ -193,11 +193,13 @@ def predict(
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
     try:
         grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
-    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        grid = None
+    if grid is None or grid[-1].year > 9999:  # a date a CSV reader can take back: four-digit years
         raise UsageError(
-            f"--horizon {horizon}: the forecast would run past {pd.Timestamp.max:%Y-%m-%d}, the last "
-            "date pandas can hold; lower --horizon"
-        ) from None
+            f"--horizon {horizon}: the forecast would run past the year 9999 or the last date pandas "
+            f"can hold ({ds.freq} steps from {validate.fmt_date(ds.dates.max())}); lower --horizon"
+        )
     fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
     ahead_values, outside = None, []

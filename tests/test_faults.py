@@ -258,3 +258,93 @@ def test_read_only_directory_is_exit_6(sample_csv: Path, tmp_path: Path) -> None
         assert result.exit_code == 6 and "permission denied writing" in result.stderr, result.output
     finally:
         locked.chmod(0o755)
+
+
+# item 25: option edges are usage errors, checked before any work
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "DATA", "--wait", "nan"],
+        ["predict", "--wait", "inf"],
+        ["train", "DATA", "--seed", "-1"],
+        ["train", "DATA", "--seed", str(2**32)],
+        ["train", "DATA", "--horizon", "100000"],
+        ["predict", "--horizon", "100000"],
+    ],
+)
+def test_option_edges_are_exit_2(sample_csv: Path, args: list[str]) -> None:
+    result = invoke(*[str(sample_csv) if a == "DATA" else a for a in args])
+    assert result.exit_code == 2, result.output
+
+
+def test_wait_nan_in_a_config_file_is_exit_2(sample_csv: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[train]\nwait = nan\n")
+    result = invoke("train", sample_csv, "--config", config, "--runs-dir", tmp_path, *FAST)
+    assert result.exit_code == 2 and "not a finite number" in result.stderr, result.output
+
+
+def test_forecast_past_the_year_9999_is_exit_2(tmp_path: Path) -> None:
+    import numpy as np
+    from conftest import write_series
+
+    data = write_series(tmp_path / "y.csv", 100 + np.arange(40.0), start="1980-01-01", freq="YS")
+    _train(data, tmp_path / "runs" / "run", "--horizon", 2, "--lookback", 4)
+    assert invoke("predict", "--run", tmp_path / "runs" / "run", "--horizon", 100, "-q").exit_code == 0
+    result = invoke("predict", "--run", tmp_path / "runs" / "run", "--horizon", 9000)
+    assert result.exit_code == 2 and "past the year 9999" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "big", "dir"])
+def test_config_must_be_a_small_regular_file(sample_csv: Path, tmp_path: Path, kind: str) -> None:
+    import subprocess
+
+    path = {"device": Path("/dev/zero"), "fifo": tmp_path / "fifo", "big": tmp_path / "big.toml"}.get(
+        kind, tmp_path
+    )
+    if kind == "fifo":
+        os.mkfifo(path)
+    if kind == "big":
+        path.write_text("# padding\n" * 200_000)
+    cmd = [*FORECAST, "validate", str(sample_csv), "--config", str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)  # never blocks
+    assert done.returncode == 2, done.stderr
+    assert ("not a regular file" if kind != "big" else "larger than") in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+def test_out_that_is_not_a_run_is_refused_before_training(
+    sample_csv: Path, tmp_path: Path, kind: str
+) -> None:
+    out = tmp_path / "precious"
+    if kind == "file":
+        out.write_text("keep me")
+    else:
+        out.mkdir()
+        (out / "thesis.tex").write_text("keep me")
+    for command in ("train", "backtest"):  # 10^6 epochs: refused before any of them
+        result = invoke(command, sample_csv, "--out", out, "--runs-dir", tmp_path, "--epochs", 1_000_000)
+        assert result.exit_code == 2 and "not a run directory" in result.stderr, result.output
+    assert (out if kind == "file" else out / "thesis.tex").read_text() == "keep me"
+
+
+# item 23: Ctrl-C during start-up (imports) is one line and exit 130, never a traceback
+def test_early_sigint_is_one_line_and_exit_130(sample_csv: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    # the `forecast` script from its first line on (a signal while Python itself starts is Python's)
+    start = "import sys; from forecast.__main__ import run; print('up', flush=True); sys.argv[0] = 'forecast'; run()"
+    cmd = [sys.executable, "-c", start, "train", str(sample_csv), "--runs-dir", str(tmp_path), *FAST]
+    for delay in (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline() == "up\n"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, (delay, stderr)
+        # 130, or -2 when the interpreter itself ends by SIGINT after our line (a shell shows 130)
+        assert proc.returncode in (0, 130, -signal.SIGINT), (delay, proc.returncode, stderr)
+        if proc.returncode != 0:
+            assert stderr.strip().splitlines() == ["error: interrupted by SIGINT; nothing was written"]
