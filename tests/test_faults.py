@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,8 +67,6 @@ def test_new_run_names_never_collide(sample_csv: Path, tmp_path: Path, monkeypat
 
 
 def test_killed_train_leaves_nothing_the_next_does_not_remove(seasonal_csv: Path, tmp_path: Path) -> None:
-    import subprocess
-    import time
 
     runs = tmp_path / "runs"
     _train(seasonal_csv, runs / "good")
@@ -90,7 +91,6 @@ def test_killed_train_leaves_nothing_the_next_does_not_remove(seasonal_csv: Path
 # item 21: a swap killed half-way leaves the old or the new run, and the next command repairs
 def _swap_in_subprocess(data: Path, out: Path, exchange: bool):
     """A retrain into ``out`` that pauses in the middle of its swap (test hook), to be killed there."""
-    import subprocess
 
     patch = "" if exchange else "import forecast.artifacts as a; a._exchange = lambda *args: False; "
     code = f"import sys; {patch}from forecast.__main__ import run; sys.argv[0] = 'forecast'; run()"
@@ -100,7 +100,6 @@ def _swap_in_subprocess(data: Path, out: Path, exchange: bool):
 
 
 def _wait_until(condition, timeout: float = 120.0) -> None:
-    import time
 
     deadline = time.time() + timeout
     while not condition():
@@ -162,8 +161,6 @@ def test_dead_writers_temporaries_are_removed(seasonal_csv: Path, tmp_path: Path
 
 # item 22: predict and a retrain of the same run take turns
 def test_retrain_waits_for_a_reading_predict(seasonal_csv: Path, tmp_path: Path) -> None:
-    import subprocess
-    import time
 
     from forecast import artifacts
 
@@ -297,7 +294,6 @@ def test_forecast_past_the_year_9999_is_exit_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "big", "dir"])
 def test_config_must_be_a_small_regular_file(sample_csv: Path, tmp_path: Path, kind: str) -> None:
-    import subprocess
 
     path = {"device": Path("/dev/zero"), "fifo": tmp_path / "fifo", "big": tmp_path / "big.toml"}.get(
         kind, tmp_path
@@ -330,9 +326,6 @@ def test_out_that_is_not_a_run_is_refused_before_training(
 
 # item 23: Ctrl-C during start-up (imports) is one line and exit 130, never a traceback
 def test_early_sigint_is_one_line_and_exit_130(sample_csv: Path, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import time
 
     # the `forecast` script from its first line on (a signal while Python itself starts is Python's)
     start = "import sys; from forecast.__main__ import run; print('up', flush=True); sys.argv[0] = 'forecast'; run()"
