@@ -8,7 +8,6 @@ one model trained on the first fold, later folds only slide the input window for
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,8 @@ def backtest(
 
     if distributed.from_env().active:  # each process would train and write its own report
         raise UsageError("backtest runs as one process; start it without torchrun (only train scales out)")
+    if out is not None:
+        artifacts.check_target(out)  # before training, not after
     ds = data.read(cfg.data)
     probe = resolve(cfg, ds)
     horizon = probe.window.horizon
@@ -131,7 +132,7 @@ def backtest(
         "comparison": evaluation.compare(overall, w.season),
         "by_fold": by_fold,
     }
-    target = out or runs_dir / f"backtest-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+    target = out or artifacts.new_run_dir(runs_dir, "backtest-")
     with artifacts.staged_run(target) as tmp:
         output.write_csv(frame, tmp / "backtest.csv")
         output.write_csv(by_series, tmp / "metrics_by_series.csv")

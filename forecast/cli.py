@@ -39,10 +39,11 @@ from forecast.config import (
     TrainConfig,
     WindowConfig,
 )
-from forecast.errors import ForecastError, Interrupted
+from forecast.errors import ForecastError, Interrupted, OutputError
 from forecast.options import (
     CONFIG_OPTIONS,
     EXIT_CODES,
+    MAX_HORIZON,
     OUT,
     TRAIN,
     WIN,
@@ -89,6 +90,7 @@ from forecast.options import (
     WindowsPerEpochOpt,
     apply_config_file,
     build_config,
+    finite,
 )
 from forecast.render import Reporter, forecast_table, frame_table, metrics_table, model_card, progress
 
@@ -103,7 +105,21 @@ app = typer.Typer(
 )
 
 
-def _raise_interrupted(signum: int, _frame: Any) -> None:
+INTERRUPTED = "interrupted by SIGINT; nothing was written"
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    # an exception raised inside an import can land in a C++ extension's initialiser (torch's
+    # pybind11), which aborts the process: ask again shortly, once the import is over
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            import threading
+
+            again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+            again.daemon = True
+            again.start()
+            return
+        frame = frame.f_back
     raise Interrupted(signum)
 
 
@@ -182,12 +198,15 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
                     traceback.print_exc()
                 _fail(str(exc), exc.exit_code, as_json, main)
             except KeyboardInterrupt:
-                _fail("interrupted by SIGINT; nothing was written", 130, as_json, main)
+                _fail(INTERRUPTED, 130, as_json, main)
+            except OSError as exc:  # disk full or read-only wherever it struck: exit 6, not a bug
+                failed = OutputError.of(exc, exc.filename or "an output file", all_errors=False)
+                if failed is None:
+                    _bug(exc, debug, as_json, main)
+                else:
+                    _fail(str(failed), failed.exit_code, as_json, main)
             except Exception as exc:  # a bug: one line unless --debug
-                if debug:
-                    traceback.print_exc()
-                detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json, main)
+                _bug(exc, debug, as_json, main)
 
         if "config" in sig.parameters:  # the click context tells flags given from defaults
             ctx_param = inspect.Parameter(
@@ -198,6 +217,14 @@ def command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable
         return app.command(name, **kwargs)(wrapper)
 
     return decorate
+
+
+def _bug(exc: Exception, debug: bool, as_json: bool, speak: bool) -> None:
+    """An unexpected exception: one line and exit 1 (the traceback with --debug)."""
+    if debug:
+        traceback.print_exc()
+    detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    _fail(f"internal error ({detail}); rerun with --debug and report it", 1, as_json, speak)
 
 
 def _fail(message: str, code: int, as_json: bool, speak: bool = True) -> None:
@@ -290,6 +317,7 @@ def train_cmd(
         float,
         typer.Option(
             min=0,
+            callback=finite,
             help="Seconds to wait when another run holds --out (default: fail at once).",
             rich_help_panel=OUT,
         ),
@@ -386,7 +414,11 @@ def train_cmd(
 def predict_cmd(
     horizon: Annotated[
         Optional[int],
-        typer.Option(min=1, help="Steps to forecast (default: the trained horizon; longer rolls forward)."),
+        typer.Option(
+            min=1,
+            max=MAX_HORIZON,
+            help="Steps to forecast (default: the trained horizon; longer rolls forward).",
+        ),
     ] = None,
     run: Annotated[Path, typer.Option(help="Run directory to load.")] = Path("runs/latest"),
     data: Annotated[
@@ -403,7 +435,10 @@ def predict_cmd(
         Optional[list[str]], typer.Option("--series", help="Forecast only this series id (repeatable).")
     ] = None,
     wait: Annotated[
-        float, typer.Option(min=0, help="Seconds to wait for another process writing the same file.")
+        float,
+        typer.Option(
+            min=0, callback=finite, help="Seconds to wait for another process writing the same file."
+        ),
     ] = 60.0,
     future: Annotated[
         Optional[str],
@@ -694,6 +729,14 @@ def _levels(level: list[int] | None) -> tuple[int, ...]:
     return tuple(sorted(set(level))) if level else (80, 95)
 
 
+def _interrupted() -> None:
+    """SIGINT before a command's handler: one line (and JSON with --json), exit 130."""
+    Reporter(as_json=False, quiet=False).error(INTERRUPTED)
+    if "--json" in sys.argv:
+        sys.stdout.write(json.dumps({"ok": False, "exit_code": 130, "error": INTERRUPTED}) + "\n")
+    sys.exit(130)
+
+
 def main() -> None:
     """Console-script entry point: usage errors become one line (and JSON with --json), exit 2."""
     usage_error = typer.BadParameter.__mro__[1]  # click's UsageError, vendored or not
@@ -711,6 +754,6 @@ def main() -> None:
             if "--json" in sys.argv:
                 sys.stdout.write(json.dumps({"ok": False, "exit_code": 2, "error": message}) + "\n")
         sys.exit(2)
-    except (KeyboardInterrupt, EOFError):
-        sys.exit(130)
+    except (KeyboardInterrupt, EOFError):  # before a command's own handler was in place
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 __all__ = [
     "ForecastError",
     "UsageError",
     "DataError",
     "RunError",
     "TrainingError",
+    "OutputError",
+    "writing",
     "Interrupted",
     "PeerFailed",
 ]
@@ -41,6 +47,48 @@ class TrainingError(ForecastError):
     """Training could not produce a model: diverged, or no usable windows."""
 
     exit_code = 5
+
+
+class OutputError(ForecastError):
+    """An output could not be written: disk full, read-only file system, quota, permissions.
+
+    Whatever was being written is removed (staged files never reach their names)."""
+
+    exit_code = 6
+
+    _WHAT = {  # errno name -> (message, advice)
+        "ENOSPC": ("no space left on device", "free some space and run again"),
+        "EDQUOT": ("disk quota exceeded", "free some space and run again"),
+        "EROFS": ("read-only file system", "choose a writable path"),
+        "EACCES": ("permission denied", "choose a writable path or fix its permissions"),
+        "EPERM": ("permission denied", "choose a writable path or fix its permissions"),
+    }
+
+    @classmethod
+    def of(cls, exc: OSError, path: object, all_errors: bool = True) -> OutputError | None:
+        """The error for ``exc`` raised while writing ``path``, or None when it is another
+        kind of failure; ``all_errors=False`` leaves out the permission errors, which reads
+        raise too."""
+        import errno
+
+        name = errno.errorcode.get(exc.errno or 0, "")
+        if name not in cls._WHAT or (not all_errors and name in ("EACCES", "EPERM")):
+            return None
+        what, advice = cls._WHAT[name]
+        return cls(f"{what} writing {path}; {advice} (nothing was written)")
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn a disk-full, read-only or permission error raised in the block into ``OutputError``
+    naming ``path`` (other OS errors pass through)."""
+    try:
+        yield
+    except OSError as exc:
+        err = OutputError.of(exc, path)
+        if err is None:
+            raise
+        raise err from None
 
 
 class Interrupted(ForecastError):

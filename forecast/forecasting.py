@@ -130,6 +130,7 @@ def _check_data_meta(section: dict[str, Any], path: Path) -> None:
         raise RunError(f"{path / artifacts.CONFIG}: data.offsets must be a list of minutes")
 
 
+@artifacts.reads_run  # a retrain of this run waits until predict has read it and written
 def predict(
     run: Path,
     horizon: int | None = None,
@@ -196,7 +197,15 @@ def predict(
         )
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
-    grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    try:
+        grid = pd.date_range(ds.anchor, periods=int(last_pos.max()) + horizon + 1, freq=ds.freq)
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        grid = None
+    if grid is None or grid[-1].year > 9999:  # a date a CSV reader can take back: four-digit years
+        raise UsageError(
+            f"--horizon {horizon}: the forecast would run past the year 9999 or the last date pandas "
+            f"can hold ({ds.freq} steps from {validate.fmt_date(ds.dates.max())}); lower --horizon"
+        )
     fmt = date_format(grid)  # one format for the whole file, whatever dates a chunk holds
     covs = ds.covariates if loaded.scales else None  # (rows, covariates), built once
     ahead_values, outside = None, []

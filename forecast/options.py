@@ -28,9 +28,23 @@ from forecast.config import (
 from forecast.errors import UsageError
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
-4 run directory missing/incomplete/incompatible, 5 training failed, 130/143 interrupted."""
+4 run directory missing/incomplete/incompatible, 5 training failed,
+6 output not written (disk full, read-only, no permission), 130/143 interrupted."""
 
 DATA, WIN, MODEL, TRAIN, OUT = "Data", "Windows", "Model", "Training", "Output"
+MAX_HORIZON = 10_000  # steps: far beyond any useful forecast, well inside pandas' dates
+MAX_SEED = 2**32 - 1
+MAX_CONFIG_BYTES = 1_000_000  # a --config file is a few lines of TOML
+
+
+def finite(value: float | None) -> float | None:
+    """Option callback: NaN and infinity are not seconds, rates or fractions."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number.")
+    return value
+
 
 JsonOpt = Annotated[
     bool,
@@ -138,7 +152,12 @@ LookbackOpt = Annotated[
 ]
 HorizonOpt = Annotated[
     Optional[int],
-    typer.Option(min=1, help="Steps to forecast (default: one season, 12 monthly).", rich_help_panel=WIN),
+    typer.Option(
+        min=1,
+        max=MAX_HORIZON,
+        help="Steps to forecast (default: one season, 12 monthly).",
+        rich_help_panel=WIN,
+    ),
 ]
 StrategyOpt = Annotated[
     Strategy,
@@ -237,7 +256,10 @@ ClipGradOpt = Annotated[
     float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=TRAIN)
 ]
 SeedOpt = Annotated[
-    int, typer.Option(help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=TRAIN)
+    int,
+    typer.Option(
+        min=0, max=MAX_SEED, help="Random seed: same seed, same forecasts on CPU.", rich_help_panel=TRAIN
+    ),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
 RefitOpt = Annotated[
@@ -322,7 +344,7 @@ def apply_config_file(
 
     path = Path(kw["config"])
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = tomllib.loads(_read_config_text(path))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such config file (--config)") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -357,13 +379,33 @@ def apply_config_file(
         ):  # click's int() would cut 2.7 to 2
             raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: not a whole number")
         try:
-            out[param.name] = _as_annotated(
-                sig.parameters[param.name].annotation, param.type_cast_value(ctx, value)
-            )
+            value = param.type_cast_value(ctx, value)
+            if param.callback is not None:  # the checks a flag gets (finite --wait)
+                value = param.callback(ctx, param, value)
+            out[param.name] = _as_annotated(sig.parameters[param.name].annotation, value)
         except Exception as exc:  # click's BadParameter and friends: the file's fault
             detail = " ".join(str(getattr(exc, "message", exc)).split())
             raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: {detail}") from None
     return out
+
+
+def _read_config_text(path: Path) -> str:
+    """The text of a regular file of at most ``MAX_CONFIG_BYTES``: never a device that reads
+    forever (/dev/zero) or a FIFO that blocks (opened non-blocking, checked before reading)."""
+    import os
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"{path}: not a regular file (--config); give a TOML file")
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise UsageError(
+            f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes (--config); a config file is a few lines of TOML"
+        )
+    return raw.decode("utf-8")
 
 
 def _base_type(annotation: Any) -> Any:

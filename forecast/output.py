@@ -8,9 +8,11 @@ numbers (pandas' per-cell formatting took most of the time for big outputs).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import re
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -18,9 +20,9 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from forecast.errors import UsageError
+from forecast.errors import OutputError, UsageError
 
-__all__ = ["CsvWriter", "write_csv"]
+__all__ = ["CsvWriter", "write_csv", "pid_alive", "remove_stale_temporaries"]
 
 _DIGITS = 10
 _POW10 = 10.0 ** np.arange(23)  # the powers of ten a double holds exactly
@@ -39,6 +41,7 @@ class CsvWriter:
     def __enter__(self) -> CsvWriter:
         if self.target.is_dir():
             raise UsageError(f"{self.target}: is a directory; give a file name for the CSV")
+        remove_stale_temporaries(self.target)
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in __exit__
@@ -81,8 +84,32 @@ class CsvWriter:
         finally:
             self.tmp.unlink(missing_ok=True)
 
-    def _error(self, exc: OSError) -> UsageError:
-        return UsageError(f"{self.target}: cannot be written ({exc.strerror or exc}); choose another path")
+    def _error(self, exc: OSError) -> OutputError | UsageError:
+        return OutputError.of(exc, self.target) or UsageError(
+            f"{self.target}: cannot be written ({exc.strerror or exc}); choose another path"
+        )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process (or a pid we cannot ask about): keep its files
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Remove ``.NAME.PID.tmp`` files that a killed writer of ``target`` left (its PID is gone)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            found = pattern.fullmatch(entry.name)
+            if found and int(found.group(1)) != os.getpid() and not pid_alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

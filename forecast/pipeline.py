@@ -29,7 +29,7 @@ from forecast import (
     windows,
 )
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.errors import DataError, RunError, UsageError
+from forecast.errors import DataError, RunError, TrainingError, UsageError
 from forecast.fitting import (
     Fitted,
     covariates_of,
@@ -46,7 +46,6 @@ if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
 __all__ = [
     "TrainOutcome",
     "train",
-    "default_run_dir",
     "recent_history",
 ]
 
@@ -72,20 +71,6 @@ class TrainOutcome:
     @property
     def verdict(self) -> str | None:
         return self.metrics.get("verdict")
-
-
-def default_run_dir(runs_dir: Path) -> Path:
-    """``runs/<UTC timestamp>``, claimed by creating it (empty) so two runs never share it."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    artifacts.make_dirs(runs_dir)
-    for k in range(1, 1000):
-        candidate = runs_dir / (stamp if k == 1 else f"{stamp}-{k}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise RunError(f"{runs_dir}: cannot find a free run directory name for {stamp}")
 
 
 def train(
@@ -139,10 +124,10 @@ def _train(
                     out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()
                 ):
                     raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
-                target = out or default_run_dir(runs_dir)
-                if out is None:
-                    stack.callback(_drop_if_empty, target)  # the claimed name of a run that did not happen
-                else:
+                if out is not None:
+                    artifacts.check_target(out)  # before reading data and training, not after
+                target = out or artifacts.new_run_dir(runs_dir)  # a new name needs no lock
+                if out is not None:
                     stack.enter_context(artifacts.exclusive(target, wait, "training into this directory"))
             ds = data.read(cfg.data)
             cfg = resolve(cfg, ds)
@@ -164,11 +149,6 @@ def _train(
         with distributed.together(ctx):
             assert target is not None
             return _save(cfg, ds, fitted, target, runs_dir, plot)
-
-
-def _drop_if_empty(target: Path) -> None:
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
 
 
 def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome | None:
@@ -327,6 +307,30 @@ def _empty_interval_advice(cfg: RunConfig, empty: list[int], n_series: int, leng
     )
 
 
+def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
+    """A model with non-finite weights, last loss or hold-out forecast is a failed training:
+    it must never replace the last good run (TrainingError, nothing written)."""
+    import torch
+
+    advice = "lower --lr, keep --clip-grad on, or try --scaler window; the previous run is kept"
+    for fitted in (fit1, final):
+        losses = [row[3] for row in fitted.history]
+        if not all(np.isfinite(v) for v in losses):
+            raise TrainingError(f"training diverged: the loss is {losses[-1]}; {advice}")
+        for model in fitted.models:
+            for name, value in model.state_dict().items():
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise TrainingError(f"training diverged: weights {name} are not finite; {advice}")
+    if holdout is not None:
+        values = holdout["forecast"].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            bad = int((~np.isfinite(values)).sum())
+            raise TrainingError(
+                f"training diverged: {bad} of {values.size} hold-out forecasts are not finite "
+                f"(overflow in the model's scale); {advice}"
+            )
+
+
 def _save(
     cfg: RunConfig, ds: data.Dataset, t: _Trained, target: Path, runs_dir: Path, plot: bool
 ) -> TrainOutcome:
@@ -336,6 +340,7 @@ def _save(
     w = cfg.window
     assert w.season and w.horizon
     fit1, final, trained, fitted_rows = t.fit1, t.final, t.trained, t.fitted_rows
+    _check_finite(fit1, final, t.holdout)  # before anything is written
     cal_errors, scores, holdout, by_series = t.cal_errors, t.scores, t.holdout, t.by_series
     transforms = _all_transforms(final.transforms, trained, len(ds.ids))
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)

@@ -12,7 +12,7 @@ import torch
 
 from forecast import artifacts
 from forecast.config import ModelConfig, ModelKind
-from forecast.errors import RunError
+from forecast.errors import RunError, UsageError
 from forecast.models import build_model
 
 
@@ -48,7 +48,7 @@ def test_refuses_to_replace_a_non_run_directory(tmp_path: Path) -> None:
     target = tmp_path / "precious"
     target.mkdir()
     (target / "thesis.tex").write_text("do not delete")
-    with pytest.raises(RunError, match="not a run directory"):
+    with pytest.raises(UsageError, match="not a run directory"):
         with artifacts.staged_run(target):
             pass
     assert (target / "thesis.tex").exists()
