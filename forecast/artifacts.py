@@ -315,7 +315,9 @@ def resolve_run(run: Path) -> Path:
         raise RunError(f"{run}: no such run directory{hint}")
     real = run.resolve()
     if not real.is_dir():
-        raise RunError(f"{run}: is not a directory")
+        raise RunError(
+            f"{run}: is a file, not a run directory; to check a data file run: forecast validate {run}"
+        )
     for name in (CONFIG, WEIGHTS, SERIES):
         if not (real / name).is_file():
             raise RunError(f"{run}: incomplete run directory, {name} is missing; train again")
@@ -324,11 +326,10 @@ def resolve_run(run: Path) -> Path:
 
 def read_config(run_dir: Path) -> dict[str, Any]:
     """Parse and check the envelope of config.json (schema version, required sections)."""
+    from forecast.runcheck import MAX_CONFIG_BYTES, read_json
+
     path = run_dir / CONFIG
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path}: unreadable or not JSON ({exc}); train again") from None
+    raw = read_json(path, MAX_CONFIG_BYTES)  # size-capped, strict: RunError for anything else
     if not isinstance(raw, dict):
         raise RunError(f"{path}: not a JSON object")
     version = raw.get("schema_version")
@@ -357,8 +358,11 @@ def save_weights(state: dict[str, Any], path: Path) -> str:
     return sha256_file(path)
 
 
-def load_weights(path: Path, expected_sha256: str) -> dict[str, Any]:
-    """Read safetensors weights after checking their SHA-256; never unpickles anything."""
+def load_weights(
+    path: Path, expected_sha256: str, check: Callable[[Path], None] | None = None
+) -> dict[str, Any]:
+    """Read safetensors weights after checking their SHA-256 (then ``check``, given the path:
+    ``runcheck``'s header check); never unpickles anything."""
     if not path.is_file():
         raise RunError(f"{path}: weights file is missing; train again")
     actual = sha256_file(path)
@@ -367,6 +371,8 @@ def load_weights(path: Path, expected_sha256: str) -> dict[str, Any]:
             f"{path}: SHA-256 {actual[:12]}... differs from the {expected_sha256[:12]}... "
             "recorded in config.json: the weights were altered or truncated; train again"
         )
+    if check is not None:
+        check(path)
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -378,22 +384,24 @@ def load_weights(path: Path, expected_sha256: str) -> dict[str, Any]:
 
 def read_series(run_dir: Path, expected_sha256: Any) -> dict[str, Any]:
     """series.json (ids, methods, fitted transforms) after checking its recorded SHA-256."""
+    import hashlib
+
+    from forecast.runcheck import MAX_SERIES_BYTES, parse_json, read_bytes
+
     path = run_dir / SERIES
-    if not isinstance(expected_sha256, str) or sha256_file(path) != expected_sha256:
+    content = read_bytes(path, MAX_SERIES_BYTES)  # the bytes hashed are the bytes parsed
+    if not isinstance(expected_sha256, str) or hashlib.sha256(content).hexdigest() != expected_sha256:
         raise RunError(
             f"{path}: SHA-256 differs from the one in config.json: altered or truncated; train again"
         )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path}: unreadable or not JSON ({exc}); train again") from None
+    raw = parse_json(content, path)
     ids, methods = (
         raw.get("ids") if isinstance(raw, dict) else None,
         raw.get("method") if isinstance(raw, dict) else None,
     )
     if not isinstance(ids, list) or not isinstance(methods, list) or len(ids) != len(methods):
         raise RunError(f"{path}: 'ids' and 'method' must be lists of equal length")
-    if not all(isinstance(i, str) for i in ids) or not set(methods) <= {"model", "seasonal_naive"}:
+    if not all(isinstance(i, str) for i in ids) or not all(m in ("model", "seasonal_naive") for m in methods):
         raise RunError(f"{path}: ids must be text and methods 'model' or 'seasonal_naive'")
     return raw
 

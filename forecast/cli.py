@@ -39,7 +39,7 @@ from forecast.config import (
     TrainConfig,
     WindowConfig,
 )
-from forecast.errors import ForecastError, Interrupted, OutputError
+from forecast.errors import ForecastError, Interrupted, OutputError, RunError
 from forecast.options import (
     CONFIG_OPTIONS,
     EXIT_CODES,
@@ -464,6 +464,10 @@ def predict_cmd(
 
     Writes CSV date,forecast,lo-80,hi-80,lo-95,hi-95 (panels: series first, method last) atomically and shows it as a table.
     """
+    from forecast import artifacts
+
+    artifacts.recover(run)  # a swap killed half-way left the run aside: put it back first
+    artifacts.resolve_run(run)  # no run: say so before the heavy imports (torch)
     from forecast import forecasting
 
     rep = Reporter(as_json, quiet)
@@ -688,7 +692,11 @@ def plot_cmd(
         Optional[list[str]], typer.Option("--series", help="Only this series (repeatable).")
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option(help="PNG file (default: forecast.png in the run directory).")
+        Optional[Path],
+        typer.Option(
+            help="Picture file; its suffix picks the format: .png, .pdf, .svg, .jpg... "
+            "(default: forecast.png in the run directory)."
+        ),
     ] = None,
     data: Annotated[
         Optional[str],
@@ -703,9 +711,11 @@ def plot_cmd(
 
     rep = Reporter(as_json, quiet)
     with _stdin_file(data) as data_path:  # --data -: standard input
-        path = inspection.plot_run(run, out=out, only=series, data_path=data_path)
-    rep.info(f"picture written to {path}")
-    rep.emit_json({"ok": True, "path": path})
+        outcome = inspection.plot_run(run, out=out, only=series, data_path=data_path)
+    for message in outcome.warnings:
+        rep.warn(message)
+    rep.info(f"picture written to {outcome.path}")
+    rep.emit_json({"ok": True, "path": outcome.path, "warnings": outcome.warnings})
 
 
 @command("info", epilog="Example: forecast info runs/latest --json\n\n" + EXIT_CODES)
@@ -722,6 +732,10 @@ def info_cmd(
     card = inspection.info(run)
     for line in model_card(card):
         rep.result(line)
+    problems = card.pop("problems")
+    if problems:  # the card above shows what could be read; "?" marks these fields
+        more = f" (and {len(problems) - 1} more malformed field(s))" if len(problems) > 1 else ""
+        raise RunError(f"{problems[0]}{more}")
     rep.emit_json({"ok": True, **card})
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast import artifacts, baselines, covariates, data, intervals, output, validate, windows
+from forecast import artifacts, baselines, covariates, data, intervals, output, runcheck, validate, windows
 from forecast.cells import check_zone
 from forecast.config import Method, RunConfig
 from forecast.errors import DataError, RunError, UsageError
@@ -59,19 +59,20 @@ class PredictOutcome:
 
 
 def load_run(run: Path) -> LoadedRun:
-    """Validate a run directory and rebuild its models from config.json + safetensors."""
-    from forecast.models import build_model
+    """Validate a run directory and rebuild its models from config.json + safetensors.
 
+    Every value is checked (``runcheck``) before it sizes anything: the settings against each
+    other, series.json against them, the weights' header against the network they describe."""
     path = artifacts.resolve_run(run)
+    where = path / artifacts.CONFIG
     meta = artifacts.read_config(path)
     cfg = RunConfig.from_dict(meta["settings"])
-    _check_data_meta(meta["data"], path)
-    w = cfg.window
-    if not (w.lookback and w.horizon and w.season):
-        raise RunError(f"{path / artifacts.CONFIG}: lookback, horizon and season must be set")
+    runcheck.check_data(meta["data"], where)
+    runcheck.check_settings(cfg, meta["data"], where)
     series = artifacts.read_series(path, meta.get("series_sha256"))
     ids, methods = series["ids"], series["method"]
     transforms = windows.transforms_from_dict(series["transform"], len(ids))
+    runcheck.check_series(ids, transforms, cfg, meta["data"], path / artifacts.SERIES)
     scales, ranges = [], None
     if covariates_of(cfg):
         width = len(cfg.data.covariates) + len(cfg.data.future_covariates)
@@ -79,14 +80,16 @@ def load_run(run: Path) -> LoadedRun:
         ranges = _ranges(series.get("covariate_range"), width)
     weights = meta["weights"]
     if not isinstance(weights.get("sha256"), str) or weights.get("file") != artifacts.WEIGHTS:
-        raise RunError(f"{path / artifacts.CONFIG}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
-    state = artifacts.load_weights(path / artifacts.WEIGHTS, weights["sha256"])
-    errors = state.pop("calibration.errors", None)
-    error_series = state.pop("calibration.series", None)
-    if errors is None or error_series is None or errors.ndim != 2 or len(errors) != len(error_series):
-        raise RunError(
-            f"{path / artifacts.WEIGHTS}: calibration errors are missing or malformed; train again"
-        )
+        raise RunError(f"{where}: 'weights' must name {artifacts.WEIGHTS} and its sha256")
+    weights_path = path / artifacts.WEIGHTS
+    state = artifacts.load_weights(  # the header against config.json before loading or building
+        weights_path, weights["sha256"], lambda p: runcheck.check_weights(runcheck.weights_header(p), cfg, p)
+    )
+    from forecast.models import build_model
+
+    errors = state.pop("calibration.errors").numpy()
+    error_series = state.pop("calibration.series").numpy()
+    runcheck.check_calibration(errors, error_series, len(ids), weights_path)
     models = []
     for k in range(cfg.train.ensemble):
         model = build_model(cfg.model)
@@ -105,29 +108,11 @@ def load_run(run: Path) -> LoadedRun:
         methods,
         transforms,
         models,
-        errors.numpy(),
-        error_series.numpy().astype(np.int64),
+        errors,
+        error_series.astype(np.int64),
         scales,
         ranges,
     )
-
-
-def _check_data_meta(section: dict[str, Any], path: Path) -> None:
-    for key in ("path", "date_col", "value_col", "freq", "anchor", "trained_until"):
-        if not isinstance(section.get(key), str):
-            raise RunError(f"{path / artifacts.CONFIG}: data.{key} is missing or not text")
-    for key in ("anchor", "trained_until"):
-        try:
-            pd.Timestamp(section[key])
-        except ValueError:
-            raise RunError(f"{path / artifacts.CONFIG}: data.{key} is not a date") from None
-    if section.get("zone") not in (None, "wall", "utc"):
-        raise RunError(f"{path / artifacts.CONFIG}: data.zone must be null, 'wall' or 'utc'")
-    offsets = section.get("offsets", [])
-    if not isinstance(offsets, list) or not all(
-        isinstance(m, int) and not isinstance(m, bool) for m in offsets
-    ):
-        raise RunError(f"{path / artifacts.CONFIG}: data.offsets must be a list of minutes")
 
 
 @artifacts.reads_run  # a retrain of this run waits until predict has read it and written
@@ -154,7 +139,7 @@ def predict(
     loaded = load_run(run)
     meta, cfg = loaded.meta, loaded.config
     w = cfg.window
-    assert w.lookback and w.horizon and w.season
+    assert w.lookback and w.horizon and w.season  # runcheck.check_settings
     horizon = horizon or w.horizon
     ahead = cfg.data.future_covariates
     source = data_path or meta["data"]["path"]
@@ -266,6 +251,11 @@ def predict(
             if not np.isfinite(point).all():
                 raise RunError(
                     f"{loaded.path}: the model produced non-finite forecasts for {source}; retrain on this data"
+                )
+            if np.isinf(bands).any():  # NaN is an empty (uncalibrated) cell; inf is a broken run
+                raise RunError(
+                    f"{loaded.path}: the model produced infinite interval bounds for {source}; "
+                    "retrain on this data"
                 )
             frame = _forecast_frame(
                 [wanted[i] for i in part], last_pos[part], grid, fmt, point, use_model[part], baseline

@@ -11,7 +11,7 @@ from torch import nn
 
 from forecast.config import ModelConfig, ModelKind
 
-__all__ = ["build_model", "Forecaster", "PeepholeLSTM", "PeepholeLSTMCell"]
+__all__ = ["build_model", "state_shapes", "Forecaster", "PeepholeLSTM", "PeepholeLSTMCell"]
 
 
 class PeepholeLSTMCell(nn.Module):
@@ -135,3 +135,11 @@ def _initialise(model: Forecaster, kind: ModelKind) -> None:
 def build_model(cfg: ModelConfig) -> Forecaster:
     """The network described by ``cfg``, freshly initialised (seed torch first)."""
     return Forecaster(cfg)
+
+
+def state_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in the state dict of ``build_model(cfg)``, found on
+    the meta device: nothing is allocated, whatever sizes ``cfg`` asks for."""
+    with torch.device("meta"):
+        model = Forecaster(cfg)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}

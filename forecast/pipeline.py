@@ -155,6 +155,8 @@ def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome |
     """The run at ``latest`` (--out, else runs/latest) when its data hash and settings equal these."""
     import json
 
+    from forecast.runcheck import MAX_METRICS_BYTES, read_json
+
     try:
         meta = artifacts.read_config(artifacts.resolve_run(latest))
     except RunError:
@@ -163,7 +165,10 @@ def _unchanged(latest: Path, ds: data.Dataset, cfg: RunConfig) -> TrainOutcome |
     if meta["data"].get("sha256") != ds.sha256 or meta["settings"] != settings:
         return None
     metrics_path = latest.resolve() / "metrics.json"
-    scores = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    try:
+        scores = read_json(metrics_path, MAX_METRICS_BYTES) if metrics_path.is_file() else {}
+    except RunError:  # an altered run is no reason to skip training
+        return None
     training = meta["training"]
     return TrainOutcome(
         run_dir=latest.resolve(),

@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["plot_series", "MAX_PANELS"]
+__all__ = ["plot_series", "image_format", "MAX_PANELS", "FORMATS"]
 
 MAX_PANELS = 12
+# what the suffix of a picture's name may be, and the format written (matplotlib's names)
+FORMATS = {
+    ".png": "png", ".pdf": "pdf", ".svg": "svg", ".svgz": "svgz", ".jpg": "jpg", ".jpeg": "jpeg",
+    ".eps": "eps", ".ps": "ps", ".tif": "tif", ".tiff": "tiff", ".webp": "webp",
+}  # fmt: skip
+_FALLBACK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Color Emoji",
+    "Noto Emoji",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
 _FOLD_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
@@ -27,16 +42,56 @@ def plot_series(
     holdout: pd.DataFrame | None = None,
     future: pd.DataFrame | None = None,
     backtest: pd.DataFrame | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Path:
-    """Draw each series of ``history`` (date-indexed values) with whatever forecasts are given.
+    """Draw each series of ``history`` (date-indexed values) with whatever forecasts are given,
+    in the format ``path``'s suffix names (PNG without one).
 
     ``holdout``/``future``/``backtest`` are frames in the output-file layout (``series`` or
-    not, ``date``, ``forecast``, ``lo-XX``/``hi-XX``; backtest also ``fold``).
+    not, ``date``, ``forecast``, ``lo-XX``/``hi-XX``; backtest also ``fold``). ``on_warning``
+    hears of series names the fonts cannot draw.
     """
+    fmt = image_format(path)
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # a font list: matplotlib falls back glyph by glyph along it (CJK, emoji where installed)
+    with plt.rc_context({"font.family": _fonts()}), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = _figure(plt, history, title, holdout, future, backtest)
+        try:
+            fig.savefig(tmp, dpi=110, format=fmt)
+            os.replace(tmp, path)
+        finally:
+            plt.close(fig)
+            tmp.unlink(missing_ok=True)
+    glyphs = sorted(
+        {chr(int(g)) for w in caught for g in re.findall(r"Glyph (\d+) .*missing", str(w.message))}
+    )
+    if glyphs and on_warning is not None:
+        on_warning(
+            f"{path}: no installed font has {' '.join(glyphs[:10])}, so they show as empty boxes; "
+            f"install one that has them (e.g. {', '.join(_FALLBACK_FONTS[:3])})"
+        )
+    return path
+
+
+def _figure(
+    plt: Any,
+    history: dict[str, pd.Series],
+    title: str,
+    holdout: pd.DataFrame | None,
+    future: pd.DataFrame | None,
+    backtest: pd.DataFrame | None,
+) -> Any:
+    """The figure of ``plot_series``: one panel per series, up to ``MAX_PANELS``."""
     from matplotlib import dates as mdates
 
     ids = list(history)[:MAX_PANELS]
@@ -89,16 +144,29 @@ def plot_series(
     )  # fmt: skip
     legend_rows = math.ceil(len(legend) / 5)
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.4 + 0.24 * legend_rows) / height))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return path
+    return fig
+
+
+def _fonts() -> list[str]:
+    """The default sans-serif font first, then any installed fallback for CJK or emoji."""
+    from matplotlib import font_manager, rcParams
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [*rcParams["font.sans-serif"][:1], *(f for f in _FALLBACK_FONTS if f in installed)]
+
+
+def image_format(path: Path) -> str:
+    """The picture format named by ``path``'s suffix (PNG without one); UsageError for others."""
+    from forecast.errors import UsageError
+
+    suffix = Path(path).suffix.lower()
+    if not suffix:
+        return "png"
+    if suffix not in FORMATS:
+        raise UsageError(
+            f"{path}: cannot write a picture as '{suffix}'; name it with one of {', '.join(FORMATS)}"
+        )
+    return FORMATS[suffix]
 
 
 def _rows(frame: pd.DataFrame, uid: str) -> pd.DataFrame:

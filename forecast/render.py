@@ -176,18 +176,25 @@ def frame_table(frame: Any, terminal: bool, title: str) -> Any:
 
 
 def model_card(card: dict[str, Any]) -> list[str]:
-    """The lines of ``forecast info``: one labelled line per part of a run's model card."""
+    """The lines of ``forecast info``: one labelled line per part of a run's model card.
+
+    Fields ``inspection.info`` found malformed are None here and show as ``?``."""
     d, t, h = card["data"], card["training"], card["holdout"]
+
+    def v(value: Any) -> str:
+        return "?" if value is None else str(value)
+
+    first, last = (v(x)[:10] for x in (d.get("first_date"), d.get("last_date")))
     lines = [
-        f"run        {card['run_dir']} (created {card['created_utc']})",
-        f"data       {d['path']}",
-        f"sha256     {d['sha256']}",
-        f"series     {d.get('series', 1)} ({d['rows']} rows), {d['first_date'][:10]} to {d['last_date'][:10]}, "
-        f"frequency {d['freq']}, season {d['season']}",
-        f"training   {t['seconds']} s on {t['device']}"
-        + (f" x {t['processes']} processes" if t.get("processes", 1) > 1 else "")
+        f"run        {card['run_dir']} (created {v(card.get('created_utc'))})",
+        f"data       {v(d.get('path'))}",
+        f"sha256     {v(d.get('sha256'))}",
+        f"series     {v(d.get('series') if 'series' in d else 1)} ({v(d.get('rows'))} rows), {first} to {last}, "
+        f"frequency {v(d.get('freq'))}, season {v(d.get('season'))}",
+        f"training   {v(t.get('seconds'))} s on {v(t.get('device'))}"
+        + (f" x {t['processes']} processes" if (t.get("processes") or 1) > 1 else "")
         + f", best epoch(s) {t.get('best_epochs')}, "
-        f"{t['epochs_run']} epochs run, refit {t.get('refit')}, ensemble {t.get('ensemble', 1)}",
+        f"{v(t.get('epochs_run'))} epochs run, refit {t.get('refit')}, ensemble {v(t.get('ensemble') or 1)}",
     ]
     given = card["settings"].get("data", {})
     if given.get("covariates") or given.get("future_covariates"):
@@ -195,20 +202,20 @@ def model_card(card: dict[str, Any]) -> list[str]:
             f"covariates observed {given.get('covariates') or []}, known ahead {given.get('future_covariates') or []}"
         )
     for section in ("window", "model", "train"):
-        pairs = ", ".join(f"{k}={v}" for k, v in card["settings"][section].items())
+        pairs = ", ".join(f"{k}={val}" for k, val in card["settings"].get(section, {}).items())
         lines.append(f"{section:<10} {pairs}")
     if h.get("verdict"):
-        lines.append(f"hold-out   last {h['test_size']} points: {h['verdict']}")
+        lines.append(f"hold-out   last {v(h.get('test_size'))} points: {h['verdict']}")
         for name in ("model", "naive", "seasonal_naive", "drift"):
             if name not in h:  # runs from before the drift baseline
                 continue
             row = h[name]
             lines.append(
                 f"  {name:<15} "
-                + "  ".join(f"{k} {num(v) if v is not None else 'n/a'}" for k, v in row.items())
+                + "  ".join(f"{k} {num(x) if x is not None else 'n/a'}" for k, x in row.items())
             )
-        coverage = {k: v for k, v in (h.get("holdout_coverage") or {}).items() if v is not None}
+        coverage = {k: x for k, x in (h.get("holdout_coverage") or {}).items() if x is not None}
         if coverage:
-            lines.append("  interval coverage " + ", ".join(f"{k}%: {v:.0%}" for k, v in coverage.items()))
-    lines.append("versions   " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()))
+            lines.append("  interval coverage " + ", ".join(f"{k}%: {x:.0%}" for k, x in coverage.items()))
+    lines.append("versions   " + ", ".join(f"{k} {v(x)}" for k, x in card["versions"].items()))
     return lines

@@ -110,7 +110,8 @@ class TransformRows:
 
     @classmethod
     def stack(cls, transforms: Sequence[SeriesTransform]) -> TransformRows:
-        season = max((t.season for t in transforms), default=1)
+        # as wide as the seasonal indices actually held (every series shares the run's season)
+        season = max((t.season for t in transforms if t.seasonal is not None), default=1)
         seasonal = np.zeros((len(transforms), season))
         for k, t in enumerate(transforms):
             if t.seasonal is not None:
