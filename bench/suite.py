@@ -211,7 +211,7 @@ def tool_singles(cases: list[Case], seed: int, work: Path, jobs: int) -> dict:
     for case, res in zip(cases, results):
         if "failed" in res:
             forecasts[case.id] = common.seasonal_naive(case.x, case.season, case.horizon)
-            failures[case.id] = f"exit {res['failed']}: {res['message']}"
+            failures[case.id] = f"exit {res['failed']}: {res['message'].replace(str(work), '<tmp>')}"
         else:
             forecasts[case.id] = res["forecasts"][""]
     return {
