@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/m3.py
 	$(BIN)/python bench/calendar_inputs.py
 	$(BIN)/python bench/covariates.py
+	$(BIN)/python bench/suite.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -30,15 +30,15 @@ SAMPLE = ROOT / "sample_data" / "alcohol_sales.csv"
 def datasets(work: Path) -> dict[str, Path]:
     """CSV files date,value of each monthly series."""
     import pandas as pd
-    from statsmodels.datasets import elec_equip, elnino
 
-    nino = elnino.load_pandas().data.set_index("YEAR").stack()
-    dates = pd.to_datetime([f"{int(y)}-{m}-01" for y, m in nino.index], format="%Y-%b-%d")
-    pd.DataFrame({"date": dates, "value": nino.to_numpy()}).to_csv(work / "elnino.csv", index=False)
-    equip = elec_equip.load().data.iloc[:, 0]
-    pd.DataFrame({"date": equip.index, "value": equip.to_numpy()}).to_csv(
-        work / "elec_equip.csv", index=False
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import load_dated  # statsmodels' data only, through the blind hold-out guard
+
+    for name in ("elnino", "elec_equip"):
+        series = load_dated(name)
+        pd.DataFrame({"date": series.index, "value": series.to_numpy()}).to_csv(
+            work / f"{name}.csv", index=False
+        )
     single = {"alcohol_sales": SAMPLE, "elnino": work / "elnino.csv", "elec_equip": work / "elec_equip.csv"}
     # the three as one panel: a global model over series with different start dates
     parts = []

