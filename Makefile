@@ -23,6 +23,7 @@ test: install
 lint: install
 	$(BIN)/ruff check forecast tests bench
 	$(BIN)/ruff format --check forecast tests bench
+	$(BIN)/lint-imports
 
 demo: install
 	$(BIN)/forecast train sample_data/alcohol_sales.csv --out runs/demo

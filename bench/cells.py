@@ -3,7 +3,7 @@
     python bench/cells.py [--repeats N] [--epochs N] [--threads N]
 
 Trains LSTM, GRU, RNN and lstm-peephole with the CLI defaults (2 layers, hidden 64,
-windows_per_epoch 50,000 -> batch 1024, Adam, MAE, clipping at 1.0) through ``train.fit``
+windows_per_epoch 50,000 -> batch 1024, Adam, MAE, clipping at 1.0) through ``loop.fit``
 on the M3 monthly panel (``m3panel``: 1428 series, lookback 24, 18 targets, no validation)
 for --epochs epochs, and counts windows trained per second of the training loop (windowing
 and model building excluded). Cell types alternate within each repeat after one short
@@ -24,9 +24,9 @@ from pathlib import Path
 import m3panel
 import torch
 
-from forecast.config import Device, ModelConfig, ModelKind, TrainConfig
-from forecast.models import build_model
-from forecast.train import auto_batch_size, choose_threads, fit, seed_everything
+from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
+from forecast.model.loop import auto_batch_size, choose_threads, fit, seed_everything
+from forecast.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

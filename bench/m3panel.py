@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast import windows
-from forecast.config import Deseason, Scaler
+from forecast.core.config import Deseason, Scaler
+from forecast.model import windows
 
 SEASON, HORIZON, LOOKBACK = 12, 18, 24
 

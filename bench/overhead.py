@@ -1,4 +1,4 @@
-"""Overhead of ``train.fit`` over a bare torch loop: same model, windows, batches and epochs.
+"""Overhead of ``loop.fit`` (forecast.model.loop) over a bare torch loop: same model, windows, batches and epochs.
 
     python bench/overhead.py [--repeats N] [--epochs N] [--threads N] [--tag NAME]
 
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.config import Device, ModelConfig, TrainConfig
-from forecast.models import build_model
-from forecast.train import auto_batch_size, choose_threads, fit, seed_everything
+from forecast.core.config import Device, ModelConfig, TrainConfig
+from forecast.model.loop import auto_batch_size, choose_threads, fit, seed_everything
+from forecast.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.15

@@ -10,7 +10,7 @@ import sys
 def run() -> None:
     """Entry point: import the CLI (the slow part of a start) and run it."""
     try:
-        from forecast.cli import main
+        from forecast.cli.app import main
 
         main()
     except KeyboardInterrupt:

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from forecast import artifacts
-from forecast.config import ModelConfig, ModelKind
-from forecast.errors import RunError, UsageError
-from forecast.models import build_model
+from forecast.core.config import ModelConfig, ModelKind
+from forecast.core.errors import RunError, UsageError
+from forecast.model.networks import build_model
+from forecast.runs import store
 
 
 def test_staged_run_appears_only_when_complete(tmp_path: Path) -> None:
     target = tmp_path / "runs" / "a"
-    with artifacts.staged_run(target) as tmp:
+    with store.staged_run(target) as tmp:
         (tmp / "config.json").write_text("{}")
         assert not target.exists()  # nothing visible while writing
     assert (target / "config.json").is_file()
@@ -28,7 +28,7 @@ def test_staged_run_appears_only_when_complete(tmp_path: Path) -> None:
 def test_failed_run_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "runs" / "a"
     with pytest.raises(RuntimeError):
-        with artifacts.staged_run(target) as tmp:
+        with store.staged_run(target) as tmp:
             (tmp / "config.json").write_text("{}")
             raise RuntimeError("boom")
     assert not target.exists()
@@ -38,7 +38,7 @@ def test_failed_run_leaves_nothing(tmp_path: Path) -> None:
 def test_rerun_replaces_earlier_run(tmp_path: Path) -> None:
     target = tmp_path / "a"
     for content in ("1", "2"):
-        with artifacts.staged_run(target) as tmp:
+        with store.staged_run(target) as tmp:
             (tmp / "config.json").write_text(content)
     assert (target / "config.json").read_text() == "2"
     assert [p.name for p in tmp_path.iterdir()] == ["a"]
@@ -49,7 +49,7 @@ def test_refuses_to_replace_a_non_run_directory(tmp_path: Path) -> None:
     target.mkdir()
     (target / "thesis.tex").write_text("do not delete")
     with pytest.raises(UsageError, match="not a run directory"):
-        with artifacts.staged_run(target):
+        with store.staged_run(target):
             pass
     assert (target / "thesis.tex").exists()
 
@@ -59,7 +59,7 @@ def test_stale_temporary_directories_are_cleaned(tmp_path: Path) -> None:
     dead.mkdir()
     alive = tmp_path / f".tmp-b-{os.getppid()}-xyz"  # a live process's work in progress
     alive.mkdir()
-    with artifacts.staged_run(tmp_path / "c") as tmp:
+    with store.staged_run(tmp_path / "c") as tmp:
         (tmp / "config.json").write_text("{}")
     assert not dead.exists() and alive.exists()
 
@@ -69,24 +69,24 @@ def test_latest_link(tmp_path: Path) -> None:
     inside, outside = runs / "r1", tmp_path / "elsewhere"
     for d in (inside, outside):
         d.mkdir(parents=True)
-    link = artifacts.update_latest(runs, inside)
+    link = store.update_latest(runs, inside)
     assert os.readlink(link) == "r1" and link.resolve() == inside.resolve()
-    artifacts.update_latest(runs, outside)
+    store.update_latest(runs, outside)
     assert link.resolve() == outside.resolve() and os.path.isabs(os.readlink(link))
 
 
 def _weights(tmp_path: Path) -> tuple[Path, str, torch.nn.Module]:
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=ModelKind.gru, hidden_size=4, output_size=2))
-    path = tmp_path / artifacts.WEIGHTS
-    sha = artifacts.save_weights(model.state_dict(), path)
+    path = tmp_path / store.WEIGHTS
+    sha = store.save_weights(model.state_dict(), path)
     return path, sha, model
 
 
 def test_weights_round_trip_identical(tmp_path: Path) -> None:
     path, sha, model = _weights(tmp_path)
     again = build_model(ModelConfig(kind=ModelKind.gru, hidden_size=4, output_size=2))
-    again.load_state_dict(artifacts.load_weights(path, sha))
+    again.load_state_dict(store.load_weights(path, sha))
     x = torch.randn(3, 6, 1)
     torch.testing.assert_close(model(x), again(x), rtol=0, atol=0)
 
@@ -96,7 +96,7 @@ def test_altered_or_truncated_weights_are_refused(tmp_path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(RunError, match="SHA-256"):
-        artifacts.load_weights(path, sha)
+        store.load_weights(path, sha)
 
 
 class _Payload:
@@ -109,29 +109,29 @@ class _Payload:
 
 def test_pickle_payload_never_executes(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    path = tmp_path / artifacts.WEIGHTS
+    path = tmp_path / store.WEIGHTS
     path.write_bytes(pickle.dumps({"w": _Payload(str(marker))}))
-    sha = artifacts.sha256_file(path)  # even with a matching hash recorded
+    sha = store.sha256_file(path)  # even with a matching hash recorded
     with pytest.raises(RunError, match="not a valid safetensors"):
-        artifacts.load_weights(path, sha)
+        store.load_weights(path, sha)
     assert not marker.exists()
 
 
 def test_config_schema_version_checked(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"schema_version": 99, "versions": {"forecast": "9.0"}}))
     with pytest.raises(RunError, match="schema version 99.*forecast 9.0.*reads schema version 2"):
-        artifacts.read_config(tmp_path)
+        store.read_config(tmp_path)
 
 
 def test_config_not_json(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(RunError, match="not JSON"):
-        artifacts.read_config(tmp_path)
+        store.read_config(tmp_path)
 
 
 def test_incomplete_run_directory(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(RunError, match="model.safetensors is missing"):
-        artifacts.resolve_run(tmp_path)
+        store.resolve_run(tmp_path)
     with pytest.raises(RunError, match="no such run directory"):
-        artifacts.resolve_run(tmp_path / "nope")
+        store.resolve_run(tmp_path / "nope")

@@ -11,8 +11,8 @@ import pytest
 from conftest import write_series
 from typer.testing import CliRunner
 
-from forecast import backtesting
-from forecast.cli import app
+from forecast.cli.app import app
+from forecast.workflows import backtest
 
 runner = CliRunner()
 SMALL = ["--hidden-size", "8", "--layers", "1", "--epochs", "3", "--quiet"]
@@ -27,13 +27,13 @@ def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     n = 90
     path = write_series(tmp_path / "index.csv", np.arange(1.0, n + 1.0))
     seen: list[float] = []
-    real = backtesting.fit_members
+    real = backtest.fit_members
 
     def spy(cfg, series, positions, stage, on_epoch, epochs=None, covs=None):
         seen.append(max(float(np.max(y)) for y in series))
         return real(cfg, series, positions, stage, on_epoch, epochs, covs=covs)
 
-    monkeypatch.setattr(backtesting, "fit_members", spy)
+    monkeypatch.setattr(backtest, "fit_members", spy)
     out = tmp_path / "bt"
     result = invoke(
         "backtest", path, "--folds", 3, "--step", 5, "--horizon", 6, "--lookback", 12, "--out", out, *SMALL
@@ -68,13 +68,13 @@ def test_backtest_outputs(seasonal_csv: Path, tmp_path: Path) -> None:
 
 def test_no_retrain_trains_once(seasonal_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = backtesting.fit_members
+    real = backtest.fit_members
 
     def spy(*args, **kwargs):
         calls.append(args[3])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(backtesting, "fit_members", spy)
+    monkeypatch.setattr(backtest, "fit_members", spy)
     result = invoke(
         "backtest", seasonal_csv, "--folds", 3, "--step", 3, "--no-retrain", "--out", tmp_path / "b", *SMALL
     )

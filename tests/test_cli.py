@@ -16,7 +16,7 @@ import pytest
 from conftest import FAST, ROOT, write_series
 from typer.testing import CliRunner
 
-from forecast.cli import app
+from forecast.cli.app import app
 
 runner = CliRunner()
 ANSI = re.compile(r"\x1b\[")
@@ -229,7 +229,7 @@ HEAVY = ("torch", "pandas", "sklearn", "matplotlib", "pydantic")
 def _modules_after(argv: list[str], cwd: Path | None = None) -> list[str]:
     """Run the CLI in a fresh interpreter and list the heavy modules it imported."""
     code = (
-        "import sys\nfrom forecast.cli import main\n"
+        "import sys\nfrom forecast.cli.app import main\n"
         f"sys.argv = ['forecast', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
@@ -240,7 +240,7 @@ def _modules_after(argv: list[str], cwd: Path | None = None) -> list[str]:
 
 
 def test_help_does_not_import_heavy_modules() -> None:
-    code = f"import sys, forecast.cli; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys, forecast.cli.app; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from forecast.config import DataConfig, ModelConfig, ModelKind, RunConfig, Strategy, TrainConfig, WindowConfig
-from forecast.errors import RunError, UsageError
+from forecast.core.config import (
+    DataConfig,
+    ModelConfig,
+    ModelKind,
+    RunConfig,
+    Strategy,
+    TrainConfig,
+    WindowConfig,
+)
+from forecast.core.errors import RunError, UsageError
 
 
 def _cfg() -> RunConfig:

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast import covariates, data
-from forecast.config import DataConfig, Fill, ModelConfig, ModelKind
-from forecast.covariates import Covariates, CovariateScale
-from forecast.errors import DataError, RunError, UsageError
-from forecast.models import build_model
+from forecast.core.config import DataConfig, Fill, ModelConfig, ModelKind
+from forecast.core.errors import DataError, RunError, UsageError
+from forecast.data import dataset
+from forecast.model import covariates
+from forecast.model.covariates import Covariates, CovariateScale
+from forecast.model.networks import build_model
 
 runner = CliRunner()
 SMALL = ["--hidden-size", "16", "--layers", "1", "--no-plot", "--quiet"]
@@ -25,7 +26,7 @@ def invoke(*args: object):
 
 
 def app_():
-    from forecast.cli import app
+    from forecast.cli.app import app
 
     return app
 
@@ -135,7 +136,7 @@ def test_head_reads_known_ahead_inputs(kind: ModelKind) -> None:
 def test_covariate_columns_are_read_and_not_taken_for_values(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     promo_frame(40).to_csv(path, index=False)
-    ds = data.read(DataConfig(path=str(path), covariates=("price",), future_covariates=("promo",)))
+    ds = dataset.read(DataConfig(path=str(path), covariates=("price",), future_covariates=("promo",)))
     assert ds.value_col == "sales" and ds.covariate_cols == ("price", "promo")
     frame = promo_frame(40)
     np.testing.assert_allclose(ds.covariates, frame[["price", "promo"]].to_numpy())
@@ -145,7 +146,7 @@ def test_missing_covariate_column_is_named(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     promo_frame(40).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"no column 'promos' \(--future-covariate\); columns are"):
-        data.read(DataConfig(path=str(path), value_col="sales", future_covariates=("promos",)))
+        dataset.read(DataConfig(path=str(path), value_col="sales", future_covariates=("promos",)))
 
 
 def test_empty_covariate_cell_names_line_and_date_unless_filled(tmp_path: Path) -> None:
@@ -157,14 +158,14 @@ def test_empty_covariate_cell_names_line_and_date_unless_filled(tmp_path: Path) 
     with pytest.raises(
         DataError, match=r"empty or NaN value in column 'price' at line 7 \(date 2000-06-01\)"
     ):
-        data.read(cfg)
+        dataset.read(cfg)
     frame.loc[5, "price"] = "abc"
     frame.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"value 'abc' in column 'price' at line 7 is not a number"):
-        data.read(cfg)
+        dataset.read(cfg)
     frame.loc[5, "price"] = ""
     frame.to_csv(path, index=False)
-    ds = data.read(
+    ds = dataset.read(
         DataConfig(path=str(path), value_col="sales", covariates=("price",), fill=Fill.interpolate)
     )
     expect = (float(promo_frame(40)["price"][4]) + float(promo_frame(40)["price"][6])) / 2
@@ -175,7 +176,7 @@ def test_gaps_are_filled_in_covariates_too(tmp_path: Path) -> None:
     frame = promo_frame(40).drop(index=[10, 11])
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    ds = data.read(DataConfig(path=str(path), value_col="sales", covariates=("price",), fill=Fill.ffill))
+    ds = dataset.read(DataConfig(path=str(path), value_col="sales", covariates=("price",), fill=Fill.ffill))
     assert len(ds.frame) == 40 and ds.covariates[10, 0] == ds.covariates[9, 0] == ds.covariates[11, 0]
 
 
@@ -184,7 +185,7 @@ def test_wide_series_share_the_covariate(tmp_path: Path) -> None:
     frame["other"] = frame["sales"] * 2
     path = tmp_path / "wide.csv"
     frame.to_csv(path, index=False)
-    ds = data.read(DataConfig(path=str(path), wide=True, future_covariates=("promo",)))
+    ds = dataset.read(DataConfig(path=str(path), wide=True, future_covariates=("promo",)))
     assert list(ds.ids) == ["other", "sales"]
     for k in range(2):
         np.testing.assert_array_equal(ds.covariates[ds.rows(k), 0], frame["promo"].to_numpy())
@@ -355,16 +356,16 @@ def test_covariates_from_a_config_file(promo_csv: Path, tmp_path: Path) -> None:
 def test_tampered_covariate_scales_are_refused(promo_run: Path, tmp_path: Path) -> None:
     import shutil
 
-    from forecast import artifacts
+    from forecast.runs import store
 
     copy = tmp_path / "copy"
     shutil.copytree(promo_run, copy)
     series = json.loads((copy / "series.json").read_text())
     del series["covariate_scale"]
-    artifacts.write_json(copy / "series.json", series)
+    store.write_json(copy / "series.json", series)
     meta = json.loads((copy / "config.json").read_text())
-    meta["series_sha256"] = artifacts.sha256_file(copy / "series.json")
-    artifacts.write_json(copy / "config.json", meta)
+    meta["series_sha256"] = store.sha256_file(copy / "series.json")
+    store.write_json(copy / "config.json", meta)
     result = invoke("predict", "--run", copy, "--future", future_csv(tmp_path / "f.csv", [0] * 12))
     assert result.exit_code == 4 and "covariate_scale" in result.output
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.config import DataConfig, Fill
-from forecast.data import Dataset, file_sha256, read
-from forecast.errors import DataError, UsageError
-from forecast.validate import season_length
+from forecast.core.config import DataConfig, Fill
+from forecast.core.errors import DataError, UsageError
+from forecast.data.dataset import Dataset, file_sha256, read
+from forecast.data.grid import season_length
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "alcohol_sales.csv"
 FILLS = [Fill.ffill, Fill.interpolate, Fill.zero]
@@ -108,7 +108,7 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("forecast.tables.open", refuse, raising=False)
+    monkeypatch.setattr("forecast.data.tables.open", refuse, raising=False)
     with pytest.raises(DataError, match=_file(path) + r".*cannot be read \(Permission denied\).*permissions"):
         _read(path)
 
@@ -487,7 +487,7 @@ ODD_CELLS += ["Infinity", "1e999", "1e-999", "-0", "00012", "+5", "5.", ".5", "1
 def test_arrow_cast_agrees_with_pandas_on_odd_cells(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str, fill: Fill
 ) -> None:
-    from forecast import cells
+    from forecast.data import cells
 
     def outcome() -> object:
         try:
@@ -677,7 +677,7 @@ def test_season_length(freq: str, season: int) -> None:
 
 def test_half_hourly_data_get_the_day_as_season(tmp_path: Path) -> None:
     """Regression: 30-minute load was read with season 1, so its night-time shape was lost."""
-    from forecast.validate import season_phase
+    from forecast.data.grid import season_phase
 
     t = np.arange(48 * 6)
     values = 100 + 30 * np.sin(2 * np.pi * t / 48)
@@ -881,7 +881,7 @@ def test_bad_value_line_counts_blank_lines(tmp_path: Path) -> None:
 
 
 def test_describe_equals_a_loop_over_series() -> None:
-    from forecast.validate import describe, fmt_date
+    from forecast.data.grid import describe, fmt_date
 
     rng = np.random.default_rng(3)
     parts = []

@@ -15,14 +15,15 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from forecast import distributed, forecasting
-from forecast.cli import app
-from forecast.config import Device, ModelConfig, ModelKind, TrainConfig
-from forecast.distributed import Context
-from forecast.errors import DataError, TrainingError, UsageError
-from forecast.models import build_model
-from forecast.train import choose_threads, fit, seed_everything
-from forecast.windows import make, split_by_time
+from forecast.cli.app import app
+from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
+from forecast.core.errors import DataError, TrainingError, UsageError
+from forecast.model import distributed
+from forecast.model.distributed import Context
+from forecast.model.loop import choose_threads, fit, seed_everything
+from forecast.model.networks import build_model
+from forecast.model.windows import make, split_by_time
+from forecast.workflows import predict
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -87,8 +88,8 @@ def test_fit_refuses_more_processes_than_windows() -> None:
 
 
 def test_backtest_refuses_torchrun(monkeypatch: pytest.MonkeyPatch, sample_csv: Path) -> None:
-    from forecast.backtesting import backtest
-    from forecast.config import DataConfig, RunConfig
+    from forecast.core.config import DataConfig, RunConfig
+    from forecast.workflows.backtest import backtest
 
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(UsageError, match="without torchrun"):
@@ -117,9 +118,9 @@ _WORKER = """
 import json, sys
 sys.path.insert(0, sys.argv[2])
 from test_distributed import sine_fit
-from forecast import distributed
-from forecast.config import Device
-from forecast.errors import DataError, ForecastError
+from forecast.model import distributed
+from forecast.core.config import Device
+from forecast.core.errors import DataError, ForecastError
 
 with distributed.session(Device.cpu) as ctx:
     report = {"sum": distributed.all_sum([ctx.rank + 1.0, 1.0], ctx)}
@@ -211,8 +212,8 @@ def test_torchrun_train_writes_one_run_that_matches_one_process(tmp_path: Path) 
     assert json.loads((run / "config.json").read_text())["training"]["processes"] == 2
     card = CliRunner().invoke(app, ["info", str(run)])
     assert card.exit_code == 0 and "on cpu x 2 processes" in card.output, card.output
-    loaded = forecasting.load_run(run)
-    forecast = forecasting.predict(run).frame
+    loaded = predict.load_run(run)
+    forecast = predict.predict(run).frame
     assert len(forecast) == 12 * loaded.config.window.horizon and np.isfinite(forecast["forecast"]).all()
 
     single = CliRunner().invoke(

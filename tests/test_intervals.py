@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast import intervals
+from forecast.scoring import intervals
 
 
 def test_conformal_rank_exact() -> None:

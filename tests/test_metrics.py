@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast import baselines, metrics
+from forecast.scoring import baselines, metrics
 
 finite = st.floats(-1e6, 1e6, allow_nan=False).filter(lambda v: v == 0 or abs(v) > 1e-3)
 
@@ -56,7 +56,7 @@ def test_evaluate_has_every_metric() -> None:
 
 
 def test_evaluate_rows_equals_evaluate_row_by_row() -> None:
-    from forecast.metrics import evaluate, evaluate_rows, mase_scale
+    from forecast.scoring.metrics import evaluate, evaluate_rows, mase_scale
 
     rng = np.random.default_rng(5)
     y = rng.normal(10, 5, (40, 6))

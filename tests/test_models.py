@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from forecast.config import Activation, ModelConfig, ModelKind
-from forecast.models import PeepholeLSTMCell, build_model
+from forecast.core.config import Activation, ModelConfig, ModelKind
+from forecast.model.networks import PeepholeLSTMCell, build_model
 
 KINDS = list(ModelKind)
 

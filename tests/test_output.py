@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import UsageError
-from forecast.output import CsvWriter, round_significant, write_csv
+from forecast.core.errors import UsageError
+from forecast.data.output import CsvWriter, round_significant, write_csv
 
 
 def test_round_significant_matches_printf() -> None:

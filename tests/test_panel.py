@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast.cli import app
+from forecast.cli.app import app
 
 runner = CliRunner()
 SMALL = ["--hidden-size", "16", "--layers", "1", "--quiet"]
@@ -186,9 +186,9 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
 
 
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
-    from forecast.fitting import calendar_of
-    from forecast.forecasting import load_run
-    from forecast.predict import forecast_panel
+    from forecast.model.rollforward import forecast_panel
+    from forecast.workflows.fitting import calendar_of
+    from forecast.workflows.predict import load_run
 
     path = tmp_path / "p.csv"
     make_panel(n_series=5, length=60, short_every=0).to_csv(path, index=False)
@@ -260,12 +260,12 @@ def test_parquet_input_trains_and_predicts_like_csv(panel_run: tuple[Path, Path]
 def test_predict_streams_in_chunks_with_the_same_output(
     panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast import forecasting
+    from forecast.workflows import predict
 
     _, out = panel_run
     whole = invoke("predict", "--run", out, "--out", tmp_path / "whole.csv")
-    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 7)  # 30 series: five chunks, the last partial
-    monkeypatch.setattr(forecasting, "PREVIEW_ROWS", 20)
+    monkeypatch.setattr(predict, "PREDICT_CHUNK", 7)  # 30 series: five chunks, the last partial
+    monkeypatch.setattr(predict, "PREVIEW_ROWS", 20)
     chunked = invoke("predict", "--run", out, "--out", tmp_path / "chunked.csv", "--json")
     assert whole.exit_code == 0 and chunked.exit_code == 0, chunked.output
     a, b = pd.read_csv(tmp_path / "whole.csv"), pd.read_csv(tmp_path / "chunked.csv")
@@ -279,7 +279,7 @@ def test_predict_streams_in_chunks_with_the_same_output(
 def test_chunked_hourly_forecast_writes_one_date_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast import forecasting
+    from forecast.workflows import predict
 
     t = np.arange(96)
     frames = []
@@ -293,7 +293,7 @@ def test_chunked_hourly_forecast_writes_one_date_format(
     small = ["--lookback", 24, "--horizon", 2, "--epochs", 1, "--no-refit", "--hidden-size", 8, "--quiet"]
     trained = invoke("train", path, "--id-col", "series", "--out", out, "--runs-dir", tmp_path, *small)
     assert trained.exit_code == 0, trained.output
-    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 1)  # one chunk per series
+    monkeypatch.setattr(predict, "PREDICT_CHUNK", 1)  # one chunk per series
     result = invoke("predict", "--run", out, "--horizon", 1, "--out", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(tmp_path / "f.csv")["date"].tolist() == ["2020-04-01 00:00:00", "2020-03-31 11:00:00"]
@@ -302,12 +302,11 @@ def test_chunked_hourly_forecast_writes_one_date_format(
 def test_non_finite_forecast_writes_nothing(
     panel_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecast import forecasting
+    from forecast.model import rollforward  # predict imports it when it runs: patch it at the source
+    from forecast.workflows import predict
 
     _, out = panel_run
-    import forecast.predict as fp  # predict imports it when it runs: patch it at the source
-
-    original = fp.forecast_panel
+    original = rollforward.forecast_panel
     calls = []
 
     def broken(*args: object, **kwargs: object):
@@ -317,8 +316,8 @@ def test_non_finite_forecast_writes_nothing(
             values[0, 0] = np.nan  # the third chunk goes wrong after two were written
         return values, bands
 
-    monkeypatch.setattr(fp, "forecast_panel", broken)
-    monkeypatch.setattr(forecasting, "PREDICT_CHUNK", 7)
+    monkeypatch.setattr(rollforward, "forecast_panel", broken)
+    monkeypatch.setattr(predict, "PREDICT_CHUNK", 7)
     result = invoke("predict", "--run", out, "--out", tmp_path / "f.csv")
     assert result.exit_code == 4 and "non-finite" in result.stderr
     left = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")]
@@ -382,8 +381,8 @@ def test_a_series_with_negative_values_leaves_the_others_intervals_alone(tmp_pat
 
 
 def test_mixed_panel_scales_negative_series_to_the_log_series_step() -> None:
-    from forecast.config import Deseason, Scaler
-    from forecast.windows import fit_transforms, log_step
+    from forecast.core.config import Deseason, Scaler
+    from forecast.model.windows import fit_transforms, log_step
 
     frame = _wide_with_a_change_column()
     series = [frame[c].to_numpy() for c in frame.columns[1:]]

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import FAST
 from typer.testing import CliRunner
 
-from forecast.cli import app
+from forecast.cli.app import app
 
 runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -55,8 +55,6 @@ def test_plot_is_lazy() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys, forecast.pipeline, forecast.inspection, forecast.cli; print('matplotlib' in sys.modules)"
-    )
+    code = "import sys, forecast.workflows.train, forecast.workflows.inspect, forecast.cli.app; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -12,10 +12,10 @@ import pytest
 from conftest import FAST
 from typer.testing import CliRunner
 
-from forecast.cli import app
-from forecast.config import DataConfig, Fill, normalise_freq
-from forecast.data import read
-from forecast.errors import DataError, UsageError
+from forecast.cli.app import app
+from forecast.core.config import DataConfig, Fill, normalise_freq
+from forecast.core.errors import DataError, UsageError
+from forecast.data.dataset import read
 
 runner = CliRunner()
 
@@ -268,8 +268,8 @@ def test_day_first_is_recorded_for_predict(tmp_path: Path) -> None:
     result = invoke("predict", "--run", out, "--quiet")
     assert result.exit_code == 0, result.output
     # newer rows whose days are all 12 or less: read day first like the training data
-    from forecast.config import RunConfig
-    from forecast.forecasting import read_like_training
+    from forecast.core.config import RunConfig
+    from forecast.workflows.predict import read_like_training
 
     newer = pd.date_range("2012-02-01", periods=12, freq="D")
     source = _csv(tmp_path, _dated(newer, "%d/%m/%Y"), "new.csv")
@@ -392,7 +392,7 @@ def test_standard_input_errors_name_stdin(tmp_path: Path) -> None:
 
 
 def test_too_many_columns_is_refused_early(tmp_path: Path) -> None:
-    from forecast.config import MAX_COLUMNS
+    from forecast.core.config import MAX_COLUMNS
 
     path = tmp_path / "wide.csv"
     header = "date," + ",".join(f"s{i}" for i in range(MAX_COLUMNS))
@@ -403,7 +403,7 @@ def test_too_many_columns_is_refused_early(tmp_path: Path) -> None:
 
 
 def test_too_many_parquet_columns(tmp_path: Path) -> None:
-    from forecast.config import MAX_COLUMNS
+    from forecast.core.config import MAX_COLUMNS
 
     path = tmp_path / "wide.parquet"
     pd.DataFrame({f"s{i}": [1.0] for i in range(MAX_COLUMNS + 1)}).to_parquet(path)
@@ -413,7 +413,7 @@ def test_too_many_parquet_columns(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("newline", [False, True])
 def test_overlong_header_line_is_refused(tmp_path: Path, newline: bool) -> None:
-    from forecast.tables import MAX_LINE_BYTES
+    from forecast.data.tables import MAX_LINE_BYTES
 
     path = tmp_path / "one-line.csv"
     path.write_text("x" * (MAX_LINE_BYTES + 10) + ("\n1\n" if newline else ""))  # one endless "column name"

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from forecast.cli import app
+from forecast.cli.app import app
 
 runner = CliRunner()
 FORECAST = [sys.executable, "-m", "forecast"]
@@ -76,7 +76,7 @@ def test_signal_stops_at_once_and_writes_nothing(
 
 
 def test_sigkill_never_damages_the_previous_run(seasonal_csv: Path, tmp_path: Path) -> None:
-    from forecast.forecasting import load_run
+    from forecast.workflows.predict import load_run
 
     runs = tmp_path / "runs"
     good = runs / "good"
@@ -139,7 +139,7 @@ def test_pickle_weights_refused_via_cli(seasonal_csv: Path, tmp_path: Path) -> N
     weights = out / "model.safetensors"
     weights.write_bytes(pickle.dumps({"w": Payload()}))
     config = json.loads((out / "config.json").read_text())
-    from forecast.artifacts import sha256_file
+    from forecast.runs.store import sha256_file
 
     config["weights"]["sha256"] = sha256_file(weights)  # an attacker rewrites the hash too
     (out / "config.json").write_text(json.dumps(config))

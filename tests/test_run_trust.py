@@ -21,12 +21,12 @@ from conftest import write_series
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
-from forecast import runcheck
-from forecast.artifacts import sha256_file
-from forecast.cli import app
-from forecast.config import ModelConfig, ModelKind
-from forecast.errors import RunError
-from forecast.models import build_model, state_shapes
+from forecast.cli.app import app
+from forecast.core.config import ModelConfig, ModelKind
+from forecast.core.errors import RunError
+from forecast.model.networks import build_model, state_shapes
+from forecast.runs import check
+from forecast.runs.store import sha256_file
 
 runner = CliRunner()
 TINY = ["--epochs", "1", "--hidden-size", "4", "--layers", "1", "--patience", "1", "--no-plot", "--quiet"]
@@ -284,7 +284,7 @@ def test_fifo_config_does_not_block(trusted: Path, tmp_path: Path) -> None:
     (run / "config.json").unlink()
     os.mkfifo(run / "config.json")
     with pytest.raises(RunError, match="config.json: is not a regular file"):
-        runcheck.read_json(run / "config.json", runcheck.MAX_CONFIG_BYTES)
+        check.read_json(run / "config.json", check.MAX_CONFIG_BYTES)
 
 
 def test_run_season_out_of_range_is_a_run_error_not_data(trusted: Path, tmp_path: Path) -> None:
@@ -383,7 +383,7 @@ def test_info_on_a_data_file_points_to_validate(trusted: Path) -> None:
 
 def test_predict_without_a_run_fails_before_importing_torch(tmp_path: Path) -> None:
     code = (
-        "import sys\nfrom forecast.cli import app\n"
+        "import sys\nfrom forecast.cli.app import app\n"
         f"code = app(['predict', '--run', {str(tmp_path / 'missing')!r}], standalone_mode=False)\n"
         "print(code, 'torch' in sys.modules)\n"
     )

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from forecast.config import Device, Loss, ModelConfig, ModelKind, TrainConfig
-from forecast.errors import TrainingError, UsageError
-from forecast.models import build_model
-from forecast.predict import roll_forward
-from forecast.train import fit, resolve_device, seed_everything
-from forecast.windows import make, split_by_time
+from forecast.core.config import Device, Loss, ModelConfig, ModelKind, TrainConfig
+from forecast.core.errors import TrainingError, UsageError
+from forecast.model.loop import fit, resolve_device, seed_everything
+from forecast.model.networks import build_model
+from forecast.model.rollforward import roll_forward
+from forecast.model.windows import make, split_by_time
 
 
 def _sine_windows(out_len: int = 4):

@@ -11,8 +11,8 @@ import pytest
 from conftest import FAST, write_series
 from typer.testing import CliRunner
 
-from forecast import baselines, evaluation
-from forecast.cli import app
+from forecast.cli.app import app
+from forecast.scoring import baselines, evaluation
 
 runner = CliRunner()
 

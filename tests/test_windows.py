@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.config import Deseason, Scaler
-from forecast.windows import (
+from forecast.core.config import Deseason, Scaler
+from forecast.model.windows import (
     fit_transform,
     make,
     normalise_inputs,
@@ -113,7 +113,7 @@ def test_sklearn_scalers_fit_on_given_part_only(scaler: Scaler) -> None:
 
 
 def test_transform_json_round_trip() -> None:
-    from forecast.windows import SeriesTransform
+    from forecast.model.windows import SeriesTransform
 
     y = 50 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12)
     t, _ = fit_transform(y, np.arange(60), Scaler.window, Deseason.on, 12, 24)
@@ -145,7 +145,7 @@ def test_seasonal_positions_are_respected() -> None:
 
 
 def test_transform_rows_equal_each_series_transform() -> None:
-    from forecast.windows import SeriesTransform, TransformRows
+    from forecast.model.windows import SeriesTransform, TransformRows
 
     rng = np.random.default_rng(2)
     transforms = [
@@ -165,8 +165,8 @@ def test_transform_rows_equal_each_series_transform() -> None:
 
 
 def test_calendar_features_follow_the_months() -> None:
-    from forecast.validate import season_phase
-    from forecast.windows import Calendar, make_panel
+    from forecast.data.grid import season_phase
+    from forecast.model.windows import Calendar, make_panel
 
     anchor = pd.Timestamp("2020-03-01")  # March: slot 2 of 12
     cal = Calendar(12, season_phase(anchor, "MS", 12))
@@ -194,6 +194,6 @@ def test_calendar_features_follow_the_months() -> None:
     ],
 )
 def test_season_phase(freq: str, anchor: str, season: int, phase: int) -> None:
-    from forecast.validate import season_phase
+    from forecast.data.grid import season_phase
 
     assert season_phase(pd.Timestamp(anchor), freq, season) == phase

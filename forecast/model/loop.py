@@ -1,0 +1,220 @@
+"""The training loop: ``fit(model, train, val, cfg, on_epoch) -> TrainResult``.
+
+Adam, MAE or MSE loss in model space, gradient-norm clipping, early stopping on the
+validation loss with the best weights restored. Progress leaves only through ``on_epoch``.
+Under torchrun (``ctx``) the model is wrapped in DistributedDataParallel, each process takes
+its shard of every batch, and the losses are summed over processes so that all of them make
+the same early-stopping decision.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from forecast.core.config import Device, Loss, TrainConfig
+from forecast.core.errors import TrainingError, UsageError
+from forecast.model import distributed
+from forecast.model.windows import WindowSet
+
+__all__ = [
+    "EpochInfo",
+    "TrainResult",
+    "fit",
+    "resolve_device",
+    "seed_everything",
+    "auto_batch_size",
+    "choose_threads",
+]
+
+_MAX_VAL_WINDOWS = 20_000  # a fixed random subset beyond this keeps validation cheap
+_EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """What ``on_epoch`` receives after each epoch."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    val_loss: float | None
+    best_epoch: int
+
+
+@dataclass
+class TrainResult:
+    """Outcome of ``fit``: the best epoch (1-based), per-epoch losses and wall time."""
+
+    best_epoch: int
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    history: list[tuple[int, float, float | None]] = field(default_factory=list)
+
+
+def resolve_device(device: Device) -> torch.device:
+    """``auto`` picks CUDA when present; asking for CUDA without a GPU is a usage error."""
+    if device is Device.cpu:
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if device is Device.cuda:
+        raise UsageError("--device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
+    return torch.device("cpu")
+
+
+def choose_threads(batch_size: int, processes: int = 1) -> int:
+    """CPU threads for torch: 1 for small batches, where a second thread costs more in
+    synchronisation than it gains (and collapses when another process shares the cores),
+    else up to 4, and at most this process's share of the cores when ``processes`` run on
+    the machine (torchrun). Depends only on the settings and the core count, so runs stay
+    reproducible; FORECAST_THREADS overrides it."""
+    override = os.environ.get("FORECAST_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        return int(override)
+    cores = max(1, (os.cpu_count() or 1) // max(processes, 1))
+    return 1 if batch_size < 512 else max(1, min(cores, 4))
+
+
+def auto_batch_size(n_windows: int) -> int:
+    """About 16 batches per epoch, as a power of two between 32 and 1024."""
+    target = max(n_windows / 16, 1)
+    return int(min(1024, max(32, 2 ** round(math.log2(target)))))
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed torch (CPU and CUDA) and return the numpy generator used for shuffling."""
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def fit(
+    model: nn.Module,
+    train: WindowSet,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    epochs: int | None = None,
+    on_epoch: Callable[[EpochInfo], None] | None = None,
+    ctx: distributed.Context = distributed.SINGLE,
+) -> TrainResult:
+    """Train ``model`` in place on windows ``train_idx``; early-stop on ``val_idx`` if any.
+
+    ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count).
+    Under torchrun (``ctx``), every process calls this with the same arguments and seed:
+    they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
+    sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
+    """
+    if len(train_idx) == 0:
+        raise TrainingError("no training windows: the series is too short for lookback + horizon")
+    total = epochs or cfg.epochs
+    per_epoch = min(len(train_idx), cfg.windows_per_epoch)
+    if per_epoch < ctx.world:
+        raise TrainingError(
+            f"{per_epoch} training windows per epoch cannot be shared by {ctx.world} processes; "
+            "run fewer processes (--nproc-per-node) or train as one process"
+        )
+    batch_size = cfg.batch_size or auto_batch_size(per_epoch)  # the global batch
+    step = distributed.local_batch(batch_size, ctx)  # this process's part of it
+    device = distributed.device_for(resolve_device(cfg.device), ctx)
+    torch.set_num_threads(choose_threads(step, ctx.local_world))
+    model.to(device)
+    net = distributed.wrap(model, device, ctx)  # shares model's parameters
+    if ctx.active:  # same weights everywhere (DDP broadcast), but each rank its own dropout masks
+        torch.manual_seed(torch.initial_seed() + ctx.rank)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
+    if len(val_idx) > _MAX_VAL_WINDOWS:
+        val_idx = np.sort(rng.choice(val_idx, _MAX_VAL_WINDOWS, replace=False))
+    val = val_idx if len(val_idx) else None
+    best_loss, best_epoch, best_state = math.inf, 0, None
+    history: list[tuple[int, float, float | None]] = []
+    start = time.perf_counter()
+    stopped_early = False
+    for epoch in range(1, total + 1):
+        net.train()
+        # a fresh sample each epoch, the same on every process; each takes its shard
+        order = distributed.shard(rng.permutation(train_idx)[:per_epoch], ctx)
+        running, seen, bad = 0.0, 0, 0.0
+        for lo in range(0, len(order), step):
+            x, y = _tensors(train, order[lo : lo + step], device)
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(net(x), y)
+            if not torch.isfinite(loss):
+                if not ctx.active:
+                    raise _diverged(loss.item(), epoch)
+                bad = 1.0  # the other processes wait in backward for this one: stop together below
+            loss.backward()
+            if cfg.clip_grad:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+            optimiser.step()
+            running += loss.item() * len(x)
+            seen += len(x)
+        running, seen, bad = distributed.all_sum([running, seen, bad], ctx)
+        if bad:
+            raise _diverged(math.nan, epoch)
+        train_loss = running / seen
+        val_loss = _evaluate(model, loss_fn, train, val, device, ctx) if val is not None else None
+        score = val_loss if val_loss is not None else train_loss
+        if score < best_loss:
+            best_loss, best_epoch = score, epoch
+            if val is not None:
+                best_state = copy.deepcopy(model.state_dict())
+        history.append((epoch, train_loss, val_loss))
+        if on_epoch is not None:
+            on_epoch(EpochInfo(epoch, total, train_loss, val_loss, best_epoch))
+        if val is not None and epoch - best_epoch >= cfg.patience:
+            stopped_early = True
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        best_epoch = len(history)  # no validation: the last epoch is the model we keep
+    model.eval()
+    return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
+
+
+def _diverged(value: float, epoch: int) -> TrainingError:
+    return TrainingError(
+        f"training diverged: loss became {value} in epoch {epoch}; "
+        "lower --lr, keep --clip-grad on, or try --scaler window"
+    )
+
+
+def _tensors(ws: WindowSet, idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = ws.batch(idx)  # (b, lookback, features), (b, out_len)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+
+
+def _evaluate(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    ws: WindowSet,
+    idx: np.ndarray,
+    device: torch.device,
+    ctx: distributed.Context = distributed.SINGLE,
+) -> float:
+    """Mean loss over the windows ``idx``, in batches (weighted by batch size); under
+    torchrun each process scores ``idx[rank::world]`` and the sums are shared."""
+    model.eval()
+    mine = idx[ctx.rank :: ctx.world]
+    total = 0.0
+    with torch.no_grad():
+        for lo in range(0, len(mine), _EVAL_BATCH):
+            x, y = _tensors(ws, mine[lo : lo + _EVAL_BATCH], device)
+            total += float(loss_fn(model(x), y).item()) * len(x)
+    total, count = distributed.all_sum([total, len(mine)], ctx)
+    value = total / count
+    if not math.isfinite(value):
+        raise TrainingError("validation loss is not finite; lower --lr or check the data scale")
+    return value
