@@ -450,16 +450,14 @@ def _horizon_warnings(
 
 def _lost_on_holdout(run_dir: Path) -> list[str]:
     """The run's own hold-out found a baseline better than the model: say so, with the fix."""
-    import json
-
     try:
-        raw = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+        raw = check.read_json(run_dir / "metrics.json", check.MAX_METRICS_BYTES)  # capped, strict
         c = raw["comparison"]
         base, key = str(c["baseline"]), str(c["metric"])
         if c["model_wins"] is not False or base not in baselines.METHODS:
             return []
         model, value = float(c["model"]), float(c["value"])
-    except (OSError, ValueError, KeyError, TypeError):  # no comparison (older run): nothing to say
+    except (RunError, KeyError, TypeError, ValueError):  # no comparison (older run): nothing to say
         return []
     name = base.replace("_", " ")
     return [
