@@ -1,31 +1,17 @@
-"""The CLI's option declarations (Typer ``Annotated`` aliases shared by the commands) and
-``--config`` TOML files. Part of the CLI layer: nothing here runs a workflow step.
+"""The CLI's option declarations: Typer ``Annotated`` aliases, grouped by the help panel and
+config section they feed (Data, Windows, Model, Training, Output), then each command's own.
+``--config`` files are ``config_file``'s. Part of the CLI layer: nothing here runs a workflow step.
 """
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from forecast.core.config import (
-    Activation,
-    DataConfig,
-    Deseason,
-    Device,
-    Fill,
-    Loss,
-    ModelConfig,
-    ModelKind,
-    RunConfig,
-    Scaler,
-    Strategy,
-    TrainConfig,
-    WindowConfig,
-)
-from forecast.core.errors import UsageError
+from forecast.cli.config_file import ConfigOpt as ConfigOpt
+from forecast.core.config import Activation, Deseason, Device, Fill, Loss, Method, ModelKind, Scaler, Strategy
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
 4 run directory missing/incomplete/incompatible, 5 training failed,
@@ -34,7 +20,6 @@ EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input dat
 DATA, WIN, MODEL, TRAIN, OUT = "Data", "Windows", "Model", "Training", "Output"
 MAX_HORIZON = 10_000  # steps: far beyond any useful forecast, well inside pandas' dates
 MAX_SEED = 2**32 - 1
-MAX_CONFIG_BYTES = 1_000_000  # a --config file is a few lines of TOML
 
 
 def finite(value: float | None) -> float | None:
@@ -54,19 +39,6 @@ JsonOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.", rich_help_panel=OUT)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=OUT)]
-
-
-ConfigOpt = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--config",
-        help="TOML file with option values under \\[train], \\[predict], \\[backtest] or \\[validate]; "
-        "flags on the command line win.",
-        rich_help_panel=OUT,
-        show_default=False,
-    ),
-]
-SECTIONS = ("train", "predict", "backtest", "validate")
 
 
 # options shared by train and validate (and --level by train and predict)
@@ -272,160 +244,133 @@ RefitOpt = Annotated[
 ]
 
 
-CONFIG_OPTIONS = (
-    "data", "date_col", "value_col", "freq", "fill", "thousands", "id_col", "wide", "lookback", "horizon",
-    "strategy", "scaler", "deseason", "season", "test_size", "val_size", "model", "layers", "hidden_size",
-    "dropout", "rnn_activation", "epochs", "batch_size", "windows_per_epoch", "ensemble", "lr", "loss",
-    "patience", "clip_grad", "seed", "device", "refit", "calendar", "covariate", "future_covariate",
-    "decimal", "dayfirst",
-)  # fmt: skip
+# train's own
+TrainDataArg = Annotated[
+    str,
+    typer.Argument(
+        help="CSV (may be .gz, .bz2, .xz, .zst, .zip) or Parquet file, - for standard input: a date "
+        "column and a numeric value column.",
+        show_default=False,
+    ),
+]
+TrainOutOpt = Annotated[
+    Optional[Path],
+    typer.Option(help="Run directory (default: <runs-dir>/<UTC time>).", rich_help_panel=OUT),
+]
+RunsDirOpt = Annotated[Path, typer.Option(help="Where runs and the 'latest' link live.", rich_help_panel=OUT)]
+TrainWaitOpt = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        callback=finite,
+        help="Seconds to wait when another run holds --out (default: fail at once).",
+        rich_help_panel=OUT,
+    ),
+]
+TrainPlotOpt = Annotated[
+    bool,
+    typer.Option("--plot/--no-plot", help="Draw forecast.png (hold-out) into the run.", rich_help_panel=OUT),
+]
+IfChangedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--if-changed",
+        help="Skip training when the newest run has the same data and settings.",
+        rich_help_panel=OUT,
+    ),
+]
 
+# predict's own
+PredictHorizonOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        max=MAX_HORIZON,
+        help="Steps to forecast (default: the trained horizon; longer rolls forward).",
+    ),
+]
+PredictRunOpt = Annotated[Path, typer.Option(help="Run directory to load.")]
+PredictDataOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        help="CSV or Parquet file (- for standard input) with the same columns, possibly newer rows "
+        "(default: the training file)."
+    ),
+]
+PredictOutOpt = Annotated[
+    Optional[Path], typer.Option(help="Output CSV (default: forecast.csv in the run directory).")
+]
+PredictSeriesOpt = Annotated[
+    Optional[list[str]], typer.Option("--series", help="Forecast only this series id (repeatable).")
+]
+PredictWaitOpt = Annotated[
+    float,
+    typer.Option(min=0, callback=finite, help="Seconds to wait for another process writing the same file."),
+]
+FutureOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        help="CSV or Parquet file with the known-ahead covariates (--future-covariate) at the forecast dates.",
+        show_default=False,
+    ),
+]
+MethodOpt = Annotated[
+    Method,
+    typer.Option(
+        help="model: the network; naive, seasonal_naive or drift: that baseline's forecast for every "
+        "series (train's verdict names the one that beat the model), with intervals from its past errors.",
+    ),
+]
 
-def build_config(
-    data: str, date_col: str | None, value_col: str | None, freq: str | None, fill: Fill, thousands: str | None,
-    id_col: str | None, wide: bool, lookback: int | None, horizon: int | None, strategy: Strategy, scaler: Scaler,
-    deseason: Deseason, season: int | None, test_size: int | None, val_size: int | None, model: ModelKind,
-    layers: int, hidden_size: int, dropout: float, rnn_activation: Activation, epochs: int, batch_size: int | None,
-    windows_per_epoch: int, ensemble: int, lr: float, loss: Loss, patience: int, clip_grad: float, seed: int,
-    device: Device, refit: bool, calendar: bool | None, covariate: list[str] | None,
-    future_covariate: list[str] | None, decimal: str = ".", dayfirst: bool | None = None,
-) -> RunConfig:  # fmt: skip
-    """The one config object built from the options train and backtest share."""
-    return RunConfig(
-        data=DataConfig(
-            path=data,
-            date_col=date_col,
-            value_col=value_col,
-            freq=freq,
-            fill=fill,
-            thousands=thousands,
-            id_col=id_col,
-            wide=wide,
-            covariates=tuple(covariate or ()),
-            future_covariates=tuple(future_covariate or ()),
-            decimal=decimal,
-            dayfirst=dayfirst,
-        ),
-        window=WindowConfig(
-            lookback=lookback,
-            horizon=horizon,
-            strategy=strategy,
-            scaler=scaler,
-            deseason=deseason,
-            season=season,
-            test_size=test_size,
-            val_size=val_size,
-            calendar=calendar,
-        ),
-        model=ModelConfig(
-            kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
-        ),
-        train=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            windows_per_epoch=windows_per_epoch,
-            ensemble=ensemble,
-            lr=lr,
-            loss=loss,
-            patience=patience,
-            clip_grad=clip_grad or None,
-            seed=seed,
-            device=device,
-            refit=refit,
-        ),
-    )
+# validate's and backtest's own
+ValidateDataArg = Annotated[
+    str, typer.Argument(help="CSV or Parquet file to check (- for standard input).", show_default=False)
+]
+BacktestDataArg = Annotated[
+    str,
+    typer.Argument(help="CSV or Parquet file, as for train (- for standard input).", show_default=False),
+]
+FoldsOpt = Annotated[
+    int, typer.Option(min=1, max=100, help="Number of forecast origins.", rich_help_panel=WIN)
+]
+StepOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Steps between origins (default: the horizon).", rich_help_panel=WIN),
+]
+RetrainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--retrain/--no-retrain",
+        help="A fresh model per fold, or one model from the first fold.",
+        rich_help_panel=TRAIN,
+    ),
+]
+BacktestPlotOpt = Annotated[
+    bool,
+    typer.Option("--plot/--no-plot", help="Draw backtest.png into the report.", rich_help_panel=OUT),
+]
+BacktestOutOpt = Annotated[
+    Optional[Path],
+    typer.Option(help="Report directory (default: <runs-dir>/backtest-<UTC time>).", rich_help_panel=OUT),
+]
+BacktestRunsDirOpt = Annotated[
+    Path, typer.Option(help="Parent of the default report directory.", rich_help_panel=OUT)
+]
 
-
-def apply_config_file(
-    ctx: typer.Context, command_name: str, kw: dict[str, Any], sig: inspect.Signature
-) -> dict[str, Any]:
-    """Options from the ``--config`` TOML section of this command, where no flag was given."""
-    import tomllib
-
-    path = Path(kw["config"])
-    try:
-        table = tomllib.loads(_read_config_text(path))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such config file (--config)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(table) - set(SECTIONS))
-    if unknown:
-        raise UsageError(f"{path}: unknown section(s) {unknown}; use {list(SECTIONS)}")
-    section = table.get(command_name, {})
-    if not isinstance(section, dict):
-        raise UsageError(f"{path}: [{command_name}] must be a table of option = value")
-    params = {}
-    for param in ctx.command.params:
-        if param.name in ("config", "ctx_") or param.param_type_name != "option":
-            continue
-        for opt in (*param.opts, param.name or ""):  # `calendar = false`, never `no-calendar = true`
-            params[opt.lstrip("-").replace("_", "-")] = param
-    params["json"] = params.get("json", params.get("as-json"))
-    out = dict(kw)
-    for key, value in section.items():
-        param = params.get(key.replace("_", "-"))
-        if param is None:
-            names = sorted(k for k in params if not k.startswith(("no-", "as-")) and len(k) > 1)
-            raise UsageError(f"{path}: [{command_name}] has no option '{key}'; options are {names}")
-        if ctx.get_parameter_source(param.name).name not in ("DEFAULT", "DEFAULT_MAP"):
-            continue  # given on the command line: it wins
-        if param.multiple and not isinstance(value, list):
-            value = [value]
-        if _base_type(sig.parameters[param.name].annotation) is int and any(
-            isinstance(v, float) and not v.is_integer() for v in (value if param.multiple else [value])
-        ):  # click's int() would cut 2.7 to 2
-            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: not a whole number")
-        try:
-            value = param.type_cast_value(ctx, value)
-            if param.callback is not None:  # the checks a flag gets (finite --wait)
-                value = param.callback(ctx, param, value)
-            out[param.name] = _as_annotated(sig.parameters[param.name].annotation, value)
-        except Exception as exc:  # click's BadParameter and friends: the file's fault
-            detail = " ".join(str(getattr(exc, "message", exc)).split())
-            raise UsageError(f"{path}: [{command_name}] {key} = {value!r}: {detail}") from None
-    return out
-
-
-def _read_config_text(path: Path) -> str:
-    """The text of a regular file of at most ``MAX_CONFIG_BYTES``: never a device that reads
-    forever (/dev/zero) or a FIFO that blocks (opened non-blocking, checked before reading)."""
-    import os
-    import stat
-
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise UsageError(f"{path}: not a regular file (--config); give a TOML file")
-    with os.fdopen(fd, "rb") as fh:
-        raw = fh.read(MAX_CONFIG_BYTES + 1)
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise UsageError(
-            f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes (--config); a config file is a few lines of TOML"
-        )
-    return raw.decode("utf-8")
-
-
-def _base_type(annotation: Any) -> Any:
-    """``int`` for ``Annotated[Optional[list[int]], ...]``: the type inside the wrappers."""
-    import typing
-
-    base = annotation
-    while (
-        typing.get_origin(base) in (typing.Annotated, typing.Union, list)
-        or type(base).__name__ == "UnionType"
-    ):
-        base = next(a for a in typing.get_args(base) if a is not type(None))
-    return base
-
-
-def _as_annotated(annotation: Any, value: Any) -> Any:
-    """Click's value as the command's own type: enums and paths, as Typer would pass them."""
-    import enum
-
-    base = _base_type(annotation)
-    if not isinstance(base, type) or not issubclass(base, (enum.Enum, Path)) or value is None:
-        return value
-    return [base(v) for v in value] if isinstance(value, (list, tuple)) else base(value)
+# plot's and info's own
+PlotRunOpt = Annotated[Path, typer.Option(help="Run directory.")]
+PlotSeriesOpt = Annotated[
+    Optional[list[str]], typer.Option("--series", help="Only this series (repeatable).")
+]
+PlotOutOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Picture file; its suffix picks the format: .png, .pdf, .svg, .jpg... "
+        "(default: forecast.png in the run directory)."
+    ),
+]
+PlotDataOpt = Annotated[
+    Optional[str],
+    typer.Option(help="CSV or Parquet file to draw the history from (default: the training file)."),
+]
+InfoRunArg = Annotated[Path, typer.Argument(help="Run directory.")]
