@@ -14,6 +14,7 @@ from forecast.core.config import ModelConfig, ModelKind
 from forecast.core.errors import RunError, UsageError
 from forecast.model.networks import build_model
 from forecast.runs import store
+from forecast.runs.run import read_meta
 
 
 def test_staged_run_appears_only_when_complete(tmp_path: Path) -> None:
@@ -119,14 +120,14 @@ def test_pickle_payload_never_executes(tmp_path: Path) -> None:
 
 def test_config_schema_version_checked(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"schema_version": 99, "versions": {"forecast": "9.0"}}))
-    with pytest.raises(RunError, match="schema version 99.*forecast 9.0.*reads schema version 2"):
-        store.read_config(tmp_path)
+    with pytest.raises(RunError, match="schema version 99.*forecast 9.0.*reads schema versions 2 and 3"):
+        read_meta(tmp_path)
 
 
 def test_config_not_json(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(RunError, match="not JSON"):
-        store.read_config(tmp_path)
+        read_meta(tmp_path)
 
 
 def test_incomplete_run_directory(tmp_path: Path) -> None:

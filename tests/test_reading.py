@@ -274,7 +274,9 @@ def test_day_first_is_recorded_for_predict(tmp_path: Path) -> None:
     newer = pd.date_range("2012-02-01", periods=12, freq="D")
     source = _csv(tmp_path, _dated(newer, "%d/%m/%Y"), "new.csv")
     ds = read_like_training(
-        RunConfig(DataConfig(path=str(path))), {"freq": "D", "dayfirst": True}, str(source)
+        RunConfig(DataConfig(path=str(path), freq="D")),
+        {"dayfirst": True, "zone": None, "offsets": []},
+        str(source),
     )
     assert ds.dates.tolist() == list(newer)
 
@@ -363,7 +365,7 @@ def test_train_from_standard_input(tmp_path: Path) -> None:
     result = invoke("train", "-", "--out", out, "--runs-dir", tmp_path / "runs", *FAST, input=text)
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "config.json").read_text())
-    assert meta["data"]["path"] == "-" and meta["settings"]["data"]["path"] == "-"
+    assert meta["settings"]["data"]["path"] == "-" and "path" not in meta["data"]
     assert meta["data"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert "staged" not in meta["settings"]["data"]
     result = invoke("predict", "--run", out)  # standard input is gone: say so, exit 2

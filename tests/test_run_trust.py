@@ -140,7 +140,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("horizon-1e9", {"config": _set("window", horizon=10**9)}, r"settings.window.horizon is 1000000000"),
     ("season-1e12", {"config": _set("window", season=10**12)}, r"settings.window.season is 1000000000000"),
     ("lookback-past-data", {"config": _set("window", lookback=500)}, r"lookback 500 \+ output 12 .* 72 rows"),
-    ("freq-bad", {"config": lambda m: m["data"].update(freq="every tuesday")}, r"data.freq 'every tuesday'"),
+    ("freq-bad", {"config": _set("data", freq="every tuesday")}, r"--freq 'every tuesday'"),
     ("rows-text", {"config": _data(rows="many")}, r"data.rows is 'many'"),
     (
         "calendar-width",

@@ -35,7 +35,9 @@ __all__ = [
     "MAX_COLUMNS",
 ]
 
-SCHEMA_VERSION = 2  # 2: calibration errors in model.safetensors, series.json
+SCHEMA_VERSION = (
+    3  # 2: calibration errors in model.safetensors, series.json; 3: settings kept once (runs.run)
+)
 
 
 class ModelKind(str, Enum):

@@ -125,18 +125,24 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_data(section: dict[str, Any], where: Path) -> None:
-    """config.json's ``data`` section: what predict and plot read the data with."""
+def check_data(section: dict[str, Any], cfg: RunConfig, where: Path) -> None:
+    """config.json's ``data`` facts and the settings predict and plot read the data with."""
     import pandas as pd
 
-    for key in ("path", "date_col", "value_col", "freq", "anchor", "trained_until"):
+    d = cfg.data
+    for key in ("date_col", "freq"):
+        if not isinstance(getattr(d, key), str):
+            raise RunError(f"{where}: settings.data.{key} is missing or not text")
+    if not d.wide and not isinstance(d.value_col, str):
+        raise RunError(f"{where}: settings.data.value_col is missing or not text")
+    assert d.freq is not None
+    try:
+        pd.tseries.frequencies.to_offset(d.freq)
+    except (ValueError, TypeError):
+        raise RunError(f"{where}: settings.data.freq {d.freq[:40]!r} is not a frequency") from None
+    for key in ("anchor", "trained_until"):
         if not isinstance(section.get(key), str):
             raise RunError(f"{where}: data.{key} is missing or not text")
-    try:
-        pd.tseries.frequencies.to_offset(section["freq"])
-    except (ValueError, TypeError):
-        raise RunError(f"{where}: data.freq {section['freq'][:40]!r} is not a frequency") from None
-    for key in ("anchor", "trained_until"):
         try:
             pd.Timestamp(section[key])
         except (ValueError, TypeError, OverflowError):
@@ -144,11 +150,13 @@ def check_data(section: dict[str, Any], where: Path) -> None:
     for key in ("rows", "series"):
         if not _is_int(section.get(key)) or section[key] < 1:
             raise RunError(f"{where}: data.{key} is {section.get(key)!r}; expected a count of at least 1")
-    if section.get("zone") not in (None, "wall", "utc"):
+    if section.get("zone", "") not in (None, "wall", "utc"):
         raise RunError(f"{where}: data.zone must be null, 'wall' or 'utc'")
-    offsets = section.get("offsets", [])
+    offsets = section.get("offsets")
     if not isinstance(offsets, list) or not all(_is_int(m) and abs(m) < 24 * 60 for m in offsets):
         raise RunError(f"{where}: data.offsets must be a list of minutes")
+    if "dayfirst" not in section or not isinstance(section["dayfirst"], (bool, type(None))):
+        raise RunError(f"{where}: data.dayfirst must be null, true or false")
 
 
 def check_settings(cfg: RunConfig, section: dict[str, Any], where: Path) -> int:

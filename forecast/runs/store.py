@@ -3,7 +3,7 @@
 A run is written into ``.tmp-<name>-<pid>-<random>`` beside its target and renamed into
 place only when every file is there, so a crash never leaves a half run where a reader
 looks. Weights are safetensors (no code runs on load) and their SHA-256 sits in
-config.json, which is validated before anything is built from it.
+config.json, whose format ``runs.run`` owns.
 """
 
 from __future__ import annotations
@@ -25,17 +25,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from forecast.core.config import SCHEMA_VERSION
 from forecast.core.errors import OutputError, RunError, UsageError, writing
 
 __all__ = [
     "CONFIG",
     "WEIGHTS",
     "SERIES",
-    "read_series",
     "staged_run",
     "write_json",
-    "read_config",
     "save_weights",
     "load_weights",
     "update_latest",
@@ -324,31 +321,6 @@ def resolve_run(run: Path) -> Path:
     return real
 
 
-def read_config(run_dir: Path) -> dict[str, Any]:
-    """Parse and check the envelope of config.json (schema version, required sections)."""
-    from forecast.runs.check import MAX_CONFIG_BYTES, read_json
-
-    path = run_dir / CONFIG
-    raw = read_json(path, MAX_CONFIG_BYTES)  # size-capped, strict: RunError for anything else
-    if not isinstance(raw, dict):
-        raise RunError(f"{path}: not a JSON object")
-    version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
-        made_by = (
-            raw.get("versions", {}).get("forecast", "an unknown version")
-            if isinstance(raw.get("versions"), dict)
-            else "an unknown version"
-        )
-        raise RunError(
-            f"{path}: run schema version {version!r} (written by forecast {made_by}); this "
-            f"forecast reads schema version {SCHEMA_VERSION}; retrain with this version"
-        )
-    for section in ("settings", "data", "weights", "training"):
-        if not isinstance(raw.get(section), dict):
-            raise RunError(f"{path}: section '{section}' is missing or not an object")
-    return raw
-
-
 def save_weights(state: dict[str, Any], path: Path) -> str:
     """Write a state dict as safetensors; returns the file's SHA-256."""
     from safetensors.torch import save_file
@@ -380,30 +352,6 @@ def load_weights(
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RunError(f"{path}: not a valid safetensors file ({exc}); train again") from None
-
-
-def read_series(run_dir: Path, expected_sha256: Any) -> dict[str, Any]:
-    """series.json (ids, methods, fitted transforms) after checking its recorded SHA-256."""
-    import hashlib
-
-    from forecast.runs.check import MAX_SERIES_BYTES, parse_json, read_bytes
-
-    path = run_dir / SERIES
-    content = read_bytes(path, MAX_SERIES_BYTES)  # the bytes hashed are the bytes parsed
-    if not isinstance(expected_sha256, str) or hashlib.sha256(content).hexdigest() != expected_sha256:
-        raise RunError(
-            f"{path}: SHA-256 differs from the one in config.json: altered or truncated; train again"
-        )
-    raw = parse_json(content, path)
-    ids, methods = (
-        raw.get("ids") if isinstance(raw, dict) else None,
-        raw.get("method") if isinstance(raw, dict) else None,
-    )
-    if not isinstance(ids, list) or not isinstance(methods, list) or len(ids) != len(methods):
-        raise RunError(f"{path}: 'ids' and 'method' must be lists of equal length")
-    if not all(isinstance(i, str) for i in ids) or not all(m in ("model", "seasonal_naive") for m in methods):
-        raise RunError(f"{path}: ids must be text and methods 'model' or 'seasonal_naive'")
-    return raw
 
 
 @contextlib.contextmanager

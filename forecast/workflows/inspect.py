@@ -15,6 +15,7 @@ from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import DataError, RunError
 from forecast.data import dataset, grid
 from forecast.runs import check, store
+from forecast.runs import run as runformat
 from forecast.workflows.fitting import default_horizon, default_lookback, resolve
 from forecast.workflows.train import recent_history
 
@@ -37,17 +38,14 @@ def plot_run(
 
     if out is not None:
         image_format(out)  # an unknown suffix fails before anything is read
-    path = store.resolve_run(run)
-    meta = store.read_config(path)
-    cfg = RunConfig.from_dict(meta["settings"])
-    check.check_data(meta["data"], path / store.CONFIG)
-    check.check_settings(cfg, meta["data"], path / store.CONFIG)
+    found = runformat.read(run)
+    path, cfg = found.path, found.config
     w = cfg.window
     assert w.season and w.horizon
-    source = data_path or meta["data"]["path"]
+    source = data_path or cfg.data.path
     from forecast.workflows.predict import read_like_training
 
-    ds = read_like_training(cfg, meta["data"], source)
+    ds = read_like_training(cfg, found.data, source)
     if only:
         missing = sorted(set(only) - set(map(str, ds.ids)))
         if missing:
@@ -159,7 +157,7 @@ def info(run: Path) -> dict[str, Any]:
     A malformed field (wrong type, missing) becomes None and is named in ``problems``, so the
     card shows what it can; the CLI then fails with exit 4."""
     path = store.resolve_run(run)
-    meta = store.read_config(path)
+    meta = runformat.read_meta(path)  # the fields are checked below, leniently: the card shows what it can
     where = path / store.CONFIG
     problems: list[str] = []
     try:
@@ -170,13 +168,12 @@ def info(run: Path) -> dict[str, Any]:
     for name in ("data", "window", "model", "train"):
         section = meta["settings"].get(name)
         settings[name] = section if isinstance(section, dict) else {}
-    metrics_path = path / "metrics.json"
+    metrics_path = path / runformat.METRICS
     scores: Any = {}
-    if metrics_path.is_file():
-        try:
-            scores = check.read_json(metrics_path, check.MAX_METRICS_BYTES)
-        except RunError as exc:
-            problems.append(str(exc))
+    try:
+        scores = runformat.read_metrics(path)
+    except RunError as exc:
+        problems.append(str(exc))
     if not isinstance(scores, dict):
         problems.append(f"{metrics_path}: not a JSON object")
         scores = {}
@@ -190,7 +187,7 @@ def info(run: Path) -> dict[str, Any]:
         "created_utc": _typed(created, str, f"{where}: created_utc", problems)
         if created is not None
         else None,
-        "data": _fields(meta["data"], _DATA_FIELDS, f"{where}: data", problems),
+        "data": _fields(runformat.data_card(meta), _DATA_FIELDS, f"{where}: data", problems),
         "settings": settings,
         "training": _fields(meta["training"], _TRAINING_FIELDS, f"{where}: training", problems),
         "holdout": _holdout(scores, metrics_path, problems),
@@ -201,13 +198,13 @@ def info(run: Path) -> dict[str, Any]:
 
 _INT, _NUM, _TEXT, _FLAG = "int", "num", "text", "flag"
 # field: (kind, required); the model card reads these
-_DATA_FIELDS = {
-    "path": (_TEXT, True), "sha256": (_TEXT, True), "series": (_INT, False), "rows": (_INT, True),
-    "first_date": (_TEXT, True), "last_date": (_TEXT, True), "freq": (_TEXT, True), "season": (_INT, True),
+_DATA_FIELDS = {  # the data facts; path, freq and season come from the settings, checked above
+    "sha256": (_TEXT, True), "series": (_INT, True), "rows": (_INT, True), "first_date": (_TEXT, True),
+    "last_date": (_TEXT, True),
 }  # fmt: skip
 _TRAINING_FIELDS = {
-    "seconds": (_NUM, True), "device": (_TEXT, True), "processes": (_INT, False), "epochs_run": (_INT, True),
-    "best_epochs": ("ints", False), "refit": (_FLAG, False), "ensemble": (_INT, False),
+    "seconds": (_NUM, True), "device": (_TEXT, True), "processes": (_INT, True), "epochs_run": (_INT, True),
+    "best_epochs": ("ints", True), "refit": (_FLAG, True), "ensemble": (_INT, True),
 }  # fmt: skip
 _METRICS = ("model", "naive", "seasonal_naive", "drift")
 

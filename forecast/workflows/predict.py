@@ -20,6 +20,7 @@ from forecast.data import dataset, grid, output
 from forecast.data.cells import check_zone
 from forecast.model import covariates, windows
 from forecast.runs import check, store
+from forecast.runs import run as runformat
 from forecast.scoring import baselines, intervals
 from forecast.scoring.evaluation import date_format
 from forecast.workflows.fitting import calendar_of, covariates_of, exog_of
@@ -66,13 +67,9 @@ def load_run(run: Path) -> LoadedRun:
 
     Every value is checked (``runs.check``) before it sizes anything: the settings against each
     other, series.json against them, the weights' header against the network they describe."""
-    path = store.resolve_run(run)
-    where = path / store.CONFIG
-    meta = store.read_config(path)
-    cfg = RunConfig.from_dict(meta["settings"])
-    check.check_data(meta["data"], where)
-    check.check_settings(cfg, meta["data"], where)
-    series = store.read_series(path, meta.get("series_sha256"))
+    found = runformat.read(run)
+    path, cfg, meta = found.path, found.config, found.meta
+    series = runformat.read_series(found)
     ids, methods = series["ids"], series["method"]
     transforms = windows.transforms_from_dict(series["transform"], len(ids))
     check.check_series(ids, transforms, cfg, meta["data"], path / store.SERIES)
@@ -81,13 +78,8 @@ def load_run(run: Path) -> LoadedRun:
         width = len(cfg.data.covariates) + len(cfg.data.future_covariates)
         scales = covariates.scales_from_dict(series.get("covariate_scale"), len(ids), width)
         ranges = _ranges(series.get("covariate_range"), width)
-    weights = meta["weights"]
-    if not isinstance(weights.get("sha256"), str) or weights.get("file") != store.WEIGHTS:
-        raise RunError(f"{where}: 'weights' must name {store.WEIGHTS} and its sha256")
     weights_path = path / store.WEIGHTS
-    state = store.load_weights(  # the header against config.json before loading or building
-        weights_path, weights["sha256"], lambda p: check.check_weights(check.weights_header(p), cfg, p)
-    )
+    state = runformat.load_state(found)  # the header against config.json before loading or building
     from forecast.model.networks import build_model
 
     errors = state.pop("calibration.errors").numpy()
@@ -145,7 +137,7 @@ def predict(
     assert w.lookback and w.horizon and w.season  # check.check_settings
     horizon = horizon or w.horizon
     ahead = cfg.data.future_covariates
-    source = data_path or meta["data"]["path"]
+    source = data_path or cfg.data.path
     # the run's columns and frequency: a file that differs fails with what differs
     ds = read_like_training(cfg, meta["data"], source)
     _check_compatible(ds, meta, loaded.ids)
@@ -467,24 +459,19 @@ def _lost_on_holdout(run_dir: Path) -> list[str]:
 
 
 def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> dataset.Dataset:
-    """``source`` read with the run's columns and frequency, zone-aware dates as the training
-    data's were read (runs from before ``zone`` was recorded: as the file's own dates say),
-    nn/nn/yyyy dates in the order the training data's were read."""
+    """``source`` read with the run's columns and frequency (``cfg.data``), zone-aware dates as
+    the training data's were read, nn/nn/yyyy dates in the order the training data's were read
+    (``section``: config.json's checked ``data`` facts)."""
     if source == dataset.STDIN:  # the run was trained on standard input, which is gone
         raise UsageError(
             "the run was trained on standard input ('-'), which cannot be read again; "
             "give the data with --data FILE (or --data - and pipe it in)"
         )
-    dayfirst = cfg.data.dayfirst
-    if dayfirst is None and isinstance(section.get("dayfirst"), bool):
-        dayfirst = section["dayfirst"]
-    read_cfg = dataclasses.replace(
-        cfg.data, path=source, freq=section["freq"], dayfirst=dayfirst, staged=None
-    )
-    ds = dataset.read(read_cfg, section.get("zone"))
-    if "zone" in section:
-        offsets = tuple(section.get("offsets") or ())
-        check_zone(source, ds.zone, ds.offsets, section["zone"], offsets, "the training data")
+    dayfirst = section["dayfirst"] if cfg.data.dayfirst is None else cfg.data.dayfirst
+    read_cfg = dataclasses.replace(cfg.data, path=source, dayfirst=dayfirst, staged=None)
+    ds = dataset.read(read_cfg, section["zone"])
+    offsets = tuple(section["offsets"])
+    check_zone(source, ds.zone, ds.offsets, section["zone"], offsets, "the training data")
     return ds
 
 

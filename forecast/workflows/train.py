@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__
-from forecast.core.config import SCHEMA_VERSION, RunConfig
+from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, RunError, TrainingError, UsageError
 from forecast.data import dataset, output
 from forecast.model import covariates, distributed, windows
+from forecast.runs import run as runformat
 from forecast.runs import store
 from forecast.workflows.fitting import (
     Fitted,
@@ -150,29 +150,23 @@ def _unchanged(latest: Path, ds: dataset.Dataset, cfg: RunConfig) -> TrainOutcom
     """The run at ``latest`` (--out, else runs/latest) when its data hash and settings equal these."""
     import json
 
-    from forecast.runs.check import MAX_METRICS_BYTES, read_json
-
     try:
-        meta = store.read_config(store.resolve_run(latest))
+        found = runformat.read(latest)
+        scores = runformat.read_metrics(found.path)  # an altered run is no reason to skip training
     except RunError:
         return None
     settings = json.loads(json.dumps(cfg.to_dict()))
-    if meta["data"].get("sha256") != ds.sha256 or meta["settings"] != settings:
+    if found.data["sha256"] != ds.sha256 or found.meta["settings"] != settings:
         return None
-    metrics_path = latest.resolve() / "metrics.json"
-    try:
-        scores = read_json(metrics_path, MAX_METRICS_BYTES) if metrics_path.is_file() else {}
-    except RunError:  # an altered run is no reason to skip training
-        return None
-    training = meta["training"]
+    training = found.training
     return TrainOutcome(
-        run_dir=latest.resolve(),
+        run_dir=found.path,
         latest=latest,
         config=cfg,
         metrics=scores,
         holdout=None,
-        best_epoch=int(np.median(training.get("best_epochs") or [0])),
-        epochs_run=int(training.get("epochs_run", 0)),
+        best_epoch=int(np.median(training["best_epochs"] or [0])),
+        epochs_run=int(training["epochs_run"]),
         seconds=0.0,
         warnings=[],
         skipped=True,
@@ -346,42 +340,29 @@ def _save(
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
     methods[trained] = MODEL
     until = ds.frame["ds"].to_numpy()[ds.indptr[:-1] + np.maximum(fitted_rows, 1) - 1]
-    meta = {
-        "schema_version": SCHEMA_VERSION,
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": _versions(),
-        "settings": cfg.to_dict(),
-        "data": {
-            "path": ds.path if ds.path == dataset.STDIN else str(Path(ds.path).resolve()),
-            "sha256": ds.sha256,
-            "date_col": ds.date_col,
-            "value_col": ds.value_col,
-            "id_col": ds.id_col,
-            "wide": ds.wide,
-            "freq": ds.freq,
-            "season": w.season,
-            "series": len(ds.ids),
-            "rows": len(ds.frame),
-            "first_date": ds.dates.min().isoformat(),
-            "last_date": ds.dates.max().isoformat(),
-            "anchor": ds.anchor.isoformat(),
-            # zone-aware dates: read as wall clock or UTC, and the offsets they carried
-            "zone": ds.zone,
-            "offsets": list(ds.offsets),
-            "dayfirst": ds.dayfirst,  # nn/nn/yyyy dates read day first: predict reads newer rows alike
-            # the saved models have seen data up to here (the hold-out cut with --no-refit);
-            # predict needs data reaching at least this far
-            "trained_until": pd.Timestamp(until.max()).isoformat(),
-        },
-        "training": {
-            "device": t.device,
-            "processes": t.processes,  # > 1: trained with torchrun (DistributedDataParallel)
-            "ensemble": cfg.train.ensemble,
-            "best_epochs": fit1.best_epochs,
-            "epochs_run": fit1.epochs_run,
-            "refit": final is not fit1,
-            "seconds": round(fit1.seconds + (final.seconds if final is not fit1 else 0.0), 3),
-        },
+    data = {
+        "sha256": ds.sha256,
+        "series": len(ds.ids),
+        "rows": len(ds.frame),
+        "first_date": ds.dates.min().isoformat(),
+        "last_date": ds.dates.max().isoformat(),
+        "anchor": ds.anchor.isoformat(),
+        # zone-aware dates: read as wall clock or UTC, and the offsets they carried
+        "zone": ds.zone,
+        "offsets": list(ds.offsets),
+        "dayfirst": ds.dayfirst,  # nn/nn/yyyy dates read day first: predict reads newer rows alike
+        # the saved models have seen data up to here (the hold-out cut with --no-refit);
+        # predict needs data reaching at least this far
+        "trained_until": pd.Timestamp(until.max()).isoformat(),
+    }
+    training = {
+        "device": t.device,
+        "processes": t.processes,  # > 1: trained with torchrun (DistributedDataParallel)
+        "ensemble": cfg.train.ensemble,
+        "best_epochs": fit1.best_epochs,
+        "epochs_run": fit1.epochs_run,
+        "refit": final is not fit1,
+        "seconds": round(fit1.seconds + (final.seconds if final is not fit1 else 0.0), 3),
     }
     series_meta = {
         "ids": [str(i) for i in ds.ids],
@@ -400,13 +381,7 @@ def _save(
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
         state["calibration.errors"] = torch.from_numpy(cal_errors[0])
         state["calibration.series"] = torch.from_numpy(trained[cal_errors[1]].astype(np.int64))
-        meta["weights"] = {
-            "file": store.WEIGHTS,
-            "sha256": store.save_weights(state, tmp / store.WEIGHTS),
-        }
-        store.write_json(tmp / store.SERIES, series_meta)
-        meta["series_sha256"] = store.sha256_file(tmp / store.SERIES)
-        store.write_json(tmp / "metrics.json", scores)
+        runformat.write(tmp, cfg, data, training, _versions(), state, series_meta, scores)
         if holdout is not None:
             output.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
         if by_series is not None and ds.panel:
@@ -423,7 +398,6 @@ def _save(
                 "warning: ", ""
             )
             plot_series(recent_history(ds, w.season, w.horizon), tmp / "forecast.png", title, holdout=holdout)
-        store.write_json(tmp / store.CONFIG, meta)
     latest = store.update_latest(runs_dir, target)
     return TrainOutcome(
         run_dir=target,
@@ -433,7 +407,7 @@ def _save(
         holdout=holdout,
         best_epoch=int(np.median(fit1.best_epochs)),
         epochs_run=fit1.epochs_run,
-        seconds=meta["training"]["seconds"],
+        seconds=training["seconds"],
         warnings=t.warnings,
     )
 
