@@ -20,7 +20,7 @@ from forecast.model import distributed
 from forecast.model.distributed import Context
 from forecast.model.loop import choose_threads, fit, seed_everything
 from forecast.model.networks import build_model
-from forecast.model.windows import make, split_by_time
+from forecast.model.windows import make, split_panel
 from forecast.workflows import predict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def test_threads_share_the_cores_among_processes(monkeypatch: pytest.MonkeyPatch
 def test_fit_refuses_more_processes_than_windows() -> None:
     z = np.sin(np.arange(20.0))
     ws = make(z, 12, 4, 0)
-    tr, va = split_by_time(len(z), 16, 4, 0)  # 5 windows
+    tr, va = split_panel(np.array([len(z)]), 16, 4, 0)  # 5 windows
     model = build_model(ModelConfig(kind=ModelKind.gru, layers=1, hidden_size=4, output_size=4))
     with pytest.raises(TrainingError, match="cannot be shared by 8 processes"):
         fit(
@@ -109,7 +109,7 @@ def sine_fit(
     if nan_at is not None:
         z[nan_at] = np.nan
     ws = make(z, 12, 4, 0)
-    tr, va = split_by_time(len(z), 16, 4, 24)
+    tr, va = split_panel(np.array([len(z)]), 16, 4, 24)
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=ModelKind.gru, layers=1, hidden_size=8, output_size=4))
     cfg = TrainConfig(epochs=6, batch_size=16, windows_per_epoch=160, lr=1e-2, patience=6, device=Device.cpu)
