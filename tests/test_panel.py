@@ -363,7 +363,9 @@ def test_a_series_with_negative_values_leaves_the_others_intervals_alone(tmp_pat
         path = tmp_path / f"{name}.csv"
         df.to_csv(path, index=False)
         out = tmp_path / f"run-{name}"
-        result = invoke("train", path, "--wide", "--out", out, "--epochs", "4", *SMALL_NET)
+        result = invoke(
+            "train", path, "--wide", "--out", out, "--runs-dir", tmp_path / "runs", "--epochs", 4, *SMALL_NET
+        )
         assert result.exit_code == 0, result.output
         h = pd.read_csv(out / "holdout.csv")
         h = h[h["series"] != "change"]
