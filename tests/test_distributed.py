@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import SMALL_NET, invoke, make_panel
+from conftest import ROOT, SMALL_NET, invoke, make_panel
 
 from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
 from forecast.core.errors import DataError, TrainingError, UsageError
@@ -23,7 +23,6 @@ from forecast.model.networks import build_model
 from forecast.model.windows import make, split_panel
 from forecast.workflows import predict
 
-ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 # an easy panel and settings under which two processes and one train the same model
 TRAIN = [

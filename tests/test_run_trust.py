@@ -192,6 +192,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         r"calibration.errors is F32 \[13, 100000\]; expected .*horizon = 12",
     ),
     # the weights' header against the network config.json describes, before anything is built
+    # (the trusted run has FAST's 8 hidden units: 4 gates x 8 = 32 rows)
     (
         "big-network",
         {"config": _set("model", hidden_size=4096, layers=8)},
