@@ -8,18 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_series
-from typer.testing import CliRunner
+from conftest import FAST, invoke, write_series
 
-from forecast.cli.app import app
 from forecast.workflows import backtest
-
-runner = CliRunner()
-SMALL = ["--hidden-size", "8", "--layers", "1", "--epochs", "3", "--quiet"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,7 +27,7 @@ def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(backtest, "fit_members", spy)
     out = tmp_path / "bt"
     result = invoke(
-        "backtest", path, "--folds", 3, "--step", 5, "--horizon", 6, "--lookback", 12, "--out", out, *SMALL
+        "backtest", path, "--folds", 3, "--step", 5, "--horizon", 6, "--lookback", 12, "--out", out, *FAST
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out / "backtest.csv")
@@ -49,7 +40,7 @@ def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_backtest_outputs(seasonal_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "bt"
-    result = invoke("backtest", seasonal_csv, "--folds", 2, "--out", out, "--json", *SMALL[:-1])
+    result = invoke("backtest", seasonal_csv, "--folds", 2, "--out", out, "--json", *FAST[:-1])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert {p.name for p in out.iterdir()} >= {"backtest.csv", "metrics.json", "metrics_by_series.csv"}
@@ -76,7 +67,7 @@ def test_no_retrain_trains_once(seasonal_csv: Path, tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(backtest, "fit_members", spy)
     result = invoke(
-        "backtest", seasonal_csv, "--folds", 3, "--step", 3, "--no-retrain", "--out", tmp_path / "b", *SMALL
+        "backtest", seasonal_csv, "--folds", 3, "--step", 3, "--no-retrain", "--out", tmp_path / "b", *FAST
     )
     assert result.exit_code == 0, result.output
     assert calls == ["fold 1/3"]
@@ -84,5 +75,5 @@ def test_no_retrain_trains_once(seasonal_csv: Path, tmp_path: Path, monkeypatch:
 
 
 def test_too_many_folds_is_bad_data(seasonal_csv: Path, tmp_path: Path) -> None:
-    result = invoke("backtest", seasonal_csv, "--folds", 50, "--out", tmp_path / "b", *SMALL)
+    result = invoke("backtest", seasonal_csv, "--folds", 50, "--out", tmp_path / "b", *FAST)
     assert result.exit_code == 3 and "need at least" in result.stderr

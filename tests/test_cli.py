@@ -13,17 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST, ROOT, write_series
-from typer.testing import CliRunner
+from conftest import FAST, ROOT, invoke, write_series
 
 from forecast.cli.app import app
 
-runner = CliRunner()
 ANSI = re.compile(r"\x1b\[")
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def train(data: Path, out: Path, *extra: object):
@@ -109,7 +103,8 @@ def test_other_scalers(seasonal_csv: Path, tmp_path: Path, scaler: str) -> None:
     out = tmp_path / "run"
     train(seasonal_csv, out, "--scaler", scaler, "--epochs", "2", "--rnn-activation", "relu")
     assert json.loads((out / "series.json").read_text())["transform"]["scaler"] == scaler
-    assert invoke("predict", "--run", out).exit_code == 0
+    result = invoke("predict", "--run", out)
+    assert result.exit_code == 0, result.output
 
 
 def test_same_seed_byte_identical_forecasts(seasonal_csv: Path, tmp_path: Path) -> None:
@@ -118,7 +113,8 @@ def test_same_seed_byte_identical_forecasts(seasonal_csv: Path, tmp_path: Path) 
         out = tmp_path / f"run{k}"
         train(seasonal_csv, out, "--seed", "5")
         target = tmp_path / f"f{k}.csv"
-        assert invoke("predict", "--run", out, "--out", target, "-q").exit_code == 0
+        result = invoke("predict", "--run", out, "--out", target, "-q")
+        assert result.exit_code == 0, result.output
         files.append(target.read_bytes())
     assert files[0] == files[1]
 
@@ -283,7 +279,10 @@ def test_config_file_sets_options_and_flags_win(seasonal_csv: Path, tmp_path: Pa
         "[predict]\nhorizon = 5\n"
     )
     out = tmp_path / "run"
-    result = invoke("train", seasonal_csv, "--config", config, "--epochs", 2, "--out", out, "--quiet")
+    runs = tmp_path / "runs"
+    result = invoke(
+        "train", seasonal_csv, "--config", config, "--epochs", 2, "--out", out, "--runs-dir", runs, "-q"
+    )
     assert result.exit_code == 0, result.output
     settings = json.loads((out / "config.json").read_text())["settings"]
     assert settings["model"]["kind"] == "gru" and settings["model"]["hidden_size"] == 8

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from forecast.core.errors import DataError, UsageError
 from forecast.data.dataset import Dataset, file_sha256, read
 from forecast.data.grid import season_length
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "alcohol_sales.csv"
 FILLS = [Fill.ffill, Fill.interpolate, Fill.zero]
 
 

@@ -10,25 +10,28 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from typer.testing import CliRunner
+from conftest import ROOT, SMALL_NET, invoke, make_panel
 
-from forecast.cli.app import app
 from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
 from forecast.core.errors import DataError, TrainingError, UsageError
 from forecast.model import distributed
 from forecast.model.distributed import Context
 from forecast.model.loop import choose_threads, fit, seed_everything
 from forecast.model.networks import build_model
-from forecast.model.windows import make, split_by_time
+from forecast.model.windows import make, split_panel
 from forecast.workflows import predict
 
-ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 # an easy panel and settings under which two processes and one train the same model
-TRAIN = ["--id-col", "series", "--epochs", "30", "--hidden-size", "16", "--layers", "1", "--no-plot"]
+TRAIN = [
+    "--id-col",
+    "series",
+    "--epochs",
+    "30",
+    *SMALL_NET[:-1],
+]  # not --quiet: the test reads "run saved to"
 
 needs_gloo = pytest.mark.skipif(
     not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
@@ -79,7 +82,7 @@ def test_threads_share_the_cores_among_processes(monkeypatch: pytest.MonkeyPatch
 def test_fit_refuses_more_processes_than_windows() -> None:
     z = np.sin(np.arange(20.0))
     ws = make(z, 12, 4, 0)
-    tr, va = split_by_time(len(z), 16, 4, 0)  # 5 windows
+    tr, va = split_panel(np.array([len(z)]), 16, 4, 0)  # 5 windows
     model = build_model(ModelConfig(kind=ModelKind.gru, layers=1, hidden_size=4, output_size=4))
     with pytest.raises(TrainingError, match="cannot be shared by 8 processes"):
         fit(
@@ -105,7 +108,7 @@ def sine_fit(
     if nan_at is not None:
         z[nan_at] = np.nan
     ws = make(z, 12, 4, 0)
-    tr, va = split_by_time(len(z), 16, 4, 24)
+    tr, va = split_panel(np.array([len(z)]), 16, 4, 24)
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=ModelKind.gru, layers=1, hidden_size=8, output_size=4))
     cfg = TrainConfig(epochs=6, batch_size=16, windows_per_epoch=160, lr=1e-2, patience=6, device=Device.cpu)
@@ -181,17 +184,7 @@ def test_two_processes_agree_on_failures_and_train_like_one(tmp_path: Path) -> N
 
 def _panel(path: Path, n_series: int = 12, length: int = 96) -> Path:
     """Seasonal series with their own level, trend, amplitude and phase, mild noise."""
-    rng = np.random.default_rng(3)
-    parts = []
-    for k in range(n_series):
-        t = np.arange(length)
-        level, trend = 10 ** rng.uniform(1, 4), rng.uniform(-0.004, 0.012)
-        amp, phase = rng.uniform(0.1, 0.4), rng.uniform(0, 2 * np.pi)
-        y = level * np.exp(trend * t) * (1 + amp * np.sin(2 * np.pi * t / 12 + phase))
-        y *= np.exp(rng.normal(0, 0.03, length))
-        dates = pd.date_range("2010-01-01", periods=length, freq="MS").strftime("%Y-%m-%d")
-        parts.append(pd.DataFrame({"series": f"s{k:02d}", "month": dates, "sales": y.round(3)}))
-    pd.concat(parts, ignore_index=True).to_csv(path, index=False)
+    make_panel(n_series, length, short_every=0, seed=3, stagger=False).to_csv(path, index=False)
     return path
 
 
@@ -210,15 +203,14 @@ def test_torchrun_train_writes_one_run_that_matches_one_process(tmp_path: Path) 
     assert sorted(p.name for p in runs.iterdir()) == sorted([run.name, "latest"])  # nothing else
     assert (runs / "latest").resolve() == run.resolve()
     assert json.loads((run / "config.json").read_text())["training"]["processes"] == 2
-    card = CliRunner().invoke(app, ["info", str(run)])
-    assert card.exit_code == 0 and "on cpu x 2 processes" in card.output, card.output
+    card = invoke(*["info", str(run)])
+    assert card.exit_code == 0, card.output
+    assert "on cpu x 2 processes" in card.output, card.output
     loaded = predict.load_run(run)
     forecast = predict.predict(run).frame
     assert len(forecast) == 12 * loaded.config.window.horizon and np.isfinite(forecast["forecast"]).all()
 
-    single = CliRunner().invoke(
-        app, ["train", str(data), *TRAIN, "--runs-dir", str(tmp_path / "runs1"), "--json", "--quiet"]
-    )
+    single = invoke(*["train", str(data), *TRAIN, "--runs-dir", str(tmp_path / "runs1"), "--json", "--quiet"])
     assert single.exit_code == 0, single.output
     one = json.loads(single.stdout)["metrics"]["model"]["smape"]
     two = report["metrics"]["model"]["smape"]

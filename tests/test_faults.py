@@ -10,17 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAST
-from typer.testing import CliRunner
+from conftest import FAST, invoke
 
-from forecast.cli.app import app
-
-runner = CliRunner()
 FORECAST = [sys.executable, "-m", "forecast"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _train(data: Path, out: Path, *extra: object):
@@ -44,7 +36,8 @@ def test_diverged_retrain_is_exit_5_and_keeps_latest(sample_csv: Path, tmp_path:
     result = invoke("train", sample_csv, "--out", good, "--runs-dir", runs, "--lr", "1e30", *FAST)
     assert result.exit_code == 5, result.output
     assert (good / "config.json").read_bytes() == config
-    assert invoke("predict", "--run", runs / "latest", "-q").exit_code == 0
+    result = invoke("predict", "--run", runs / "latest", "-q")
+    assert result.exit_code == 0, result.output
 
 
 # item 12: names of new runs and reports, leftovers of killed runs
@@ -120,7 +113,8 @@ def test_kill_during_swap_keeps_a_run_in_place(seasonal_csv: Path, tmp_path: Pat
     proc.wait()
     assert load_run(runs / "latest").models  # never missing, never half
     assert [p.name for p in runs.iterdir() if p.name.startswith(".tmp-")]  # the old run, aside
-    assert invoke("predict", "--run", runs / "latest", "-q").exit_code == 0
+    result = invoke("predict", "--run", runs / "latest", "-q")
+    assert result.exit_code == 0, result.output
     _train(seasonal_csv, runs / "other")
     assert [p.name for p in runs.iterdir() if p.name.startswith((".tmp-", ".old-"))] == []
 
@@ -155,7 +149,8 @@ def test_dead_writers_temporaries_are_removed(seasonal_csv: Path, tmp_path: Path
     partial.write_text("date,forecast\n2010-01-01,1")
     mine = good / f".forecast.csv.{os.getppid()}.tmp"  # a live writer's: kept
     mine.write_text("")
-    assert invoke("predict", "--run", good, "-q").exit_code == 0
+    result = invoke("predict", "--run", good, "-q")
+    assert result.exit_code == 0, result.output
     assert not partial.exists() and mine.exists()
 
 
@@ -187,7 +182,8 @@ def test_predict_waits_for_a_swap(seasonal_csv: Path, tmp_path: Path) -> None:
     with store._locked(good, shared=False, wait=0):  # a retrain swapping its run in
         result = invoke("predict", "--run", good, "--wait", "0.2", "-q")
         assert result.exit_code == 4 and "being swapped in" in result.stderr, result.output
-    assert invoke("predict", "--run", good, "-q").exit_code == 0
+    result = invoke("predict", "--run", good, "-q")
+    assert result.exit_code == 0, result.output
 
 
 # item 24: disk full or read-only: one exit code (6) and message, nothing half-written
@@ -287,7 +283,8 @@ def test_forecast_past_the_year_9999_is_exit_2(tmp_path: Path) -> None:
 
     data = write_series(tmp_path / "y.csv", 100 + np.arange(40.0), start="1980-01-01", freq="YS")
     _train(data, tmp_path / "runs" / "run", "--horizon", 2, "--lookback", 4)
-    assert invoke("predict", "--run", tmp_path / "runs" / "run", "--horizon", 100, "-q").exit_code == 0
+    result = invoke("predict", "--run", tmp_path / "runs" / "run", "--horizon", 100, "-q")
+    assert result.exit_code == 0, result.output
     result = invoke("predict", "--run", tmp_path / "runs" / "run", "--horizon", 9000)
     assert result.exit_code == 2 and "past the year 9999" in result.stderr, result.output
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("importlinter") is None,
     reason="import-linter is not installed (pip install -e '.[dev]' brings it)",

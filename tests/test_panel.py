@@ -8,33 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from forecast.cli.app import app
-
-runner = CliRunner()
-SMALL = ["--hidden-size", "16", "--layers", "1", "--quiet"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def make_panel(n_series: int = 30, length: int = 96, short_every: int = 10, seed: int = 0) -> pd.DataFrame:
-    """Seasonal series with their own level, trend, amplitude, phase and start date."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for k in range(n_series):
-        n = 20 if short_every and k % short_every == 0 else length
-        t = np.arange(n)
-        start = pd.Timestamp("2010-01-01") + pd.DateOffset(months=int(rng.integers(0, 24)))
-        level, trend = 10 ** rng.uniform(1, 4), rng.uniform(-0.004, 0.012)
-        amp, phase = rng.uniform(0.1, 0.4), rng.uniform(0, 2 * np.pi)
-        y = level * np.exp(trend * t) * (1 + amp * np.sin(2 * np.pi * t / 12 + phase))
-        y *= np.exp(rng.normal(0, 0.03, n))
-        dates = pd.date_range(start, periods=n, freq="MS").strftime("%Y-%m-%d")
-        rows.append(pd.DataFrame({"series": f"s{k:02d}", "month": dates, "sales": y.round(3)}))
-    return pd.concat(rows, ignore_index=True)
+from conftest import SMALL_NET, invoke, make_panel
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +31,7 @@ def panel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         40,
         "--patience",
         8,
-        *SMALL,
+        *SMALL_NET,
     )
     assert result.exit_code == 0, result.output
     return path, out
@@ -128,9 +102,10 @@ def test_wide_format(tmp_path: Path) -> None:
     result = invoke("train", path, "--runs-dir", tmp_path)
     assert result.exit_code == 3 and "--wide" in result.stderr and "--value-col" in result.stderr
     out = tmp_path / "run"
-    result = invoke("train", path, "--wide", "--out", out, "--runs-dir", tmp_path, "--epochs", 2, *SMALL)
+    result = invoke("train", path, "--wide", "--out", out, "--runs-dir", tmp_path, "--epochs", 2, *SMALL_NET)
     assert result.exit_code == 0, result.output
-    assert invoke("predict", "--run", out, "-q").exit_code == 0
+    result = invoke("predict", "--run", out, "-q")
+    assert result.exit_code == 0, result.output
     frame = pd.read_csv(out / "forecast.csv")
     assert sorted(frame["series"].unique()) == ["s00", "s01", "s02", "s03"]
     assert (frame.groupby("series").size() == 12).all()
@@ -180,9 +155,23 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
         tmp_path,
         "--epochs",
         1,
-        *SMALL,
+        *SMALL_NET,
     )
     assert result.exit_code == 0, result.output
+    # the filled series is the file's plus one value between its neighbours; the others are untouched
+    from forecast.core.config import DataConfig, Fill
+    from forecast.data.dataset import read
+
+    ds = read(DataConfig(path=str(path), id_col="series", date_col="month", fill=Fill.interpolate))
+    assert len(ds.warnings) == 1 and "filled 1 missing value(s) with --fill interpolate" in ds.warnings[0]
+    filled = ds.frame[ds.frame["unique_id"] == "s02"]
+    s02 = frame[frame["series"] == "s02"]["sales"].to_numpy()
+    assert len(filled) == 60 and filled["y"].iloc[10] == pytest.approx((s02[9] + s02[11]) / 2, rel=0.01)
+    np.testing.assert_array_equal(np.delete(filled["y"].to_numpy(), 10), np.delete(s02, 10))
+    untouched = ds.frame[ds.frame["unique_id"] == "s00"]["y"].to_numpy()
+    np.testing.assert_array_equal(untouched, frame[frame["series"] == "s00"]["sales"].to_numpy())
+    holdout = pd.read_csv(out / "holdout.csv")  # the hold-out scored the file's own last 12 values
+    np.testing.assert_allclose(holdout[holdout["series"] == "s02"]["actual"], s02[-12:], rtol=1e-9)
 
 
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
@@ -204,11 +193,13 @@ def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
         out,
         "--runs-dir",
         tmp_path,
-        *SMALL,
+        *SMALL_NET,
     ]
-    assert invoke("train", path, *args).exit_code == 0
+    result = invoke("train", path, *args)
+    assert result.exit_code == 0, result.output
     assert pd.read_csv(out / "history.csv")["member"].nunique() == 3
-    assert invoke("predict", "--run", out, "--horizon", 4, "-q").exit_code == 0
+    result = invoke("predict", "--run", out, "--horizon", 4, "-q")
+    assert result.exit_code == 0, result.output
     run = load_run(out)
     assert len(run.models) == 3
     data = pd.read_csv(path).sort_values(["series", "month"])
@@ -237,7 +228,7 @@ def test_intervals_cover_near_nominal(tmp_path: Path) -> None:
     pd.concat(parts).to_csv(path, index=False)
     out = tmp_path / "run"
     args = ["--id-col", "series", "--out", out, "--runs-dir", tmp_path, "--epochs", 15, "--deseason", "off"]
-    result = invoke("train", path, *args, *SMALL)
+    result = invoke("train", path, *args, *SMALL_NET)
     assert result.exit_code == 0, result.output
     coverage = json.loads((out / "metrics.json").read_text())["holdout_coverage"]
     assert abs(coverage["80"] - 0.80) < 0.08 and abs(coverage["95"] - 0.95) < 0.05, coverage
@@ -332,7 +323,7 @@ def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) 
     out = tmp_path / "run"
     result = invoke(
         "train", path, "--id-col", "series", "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs",
-        "--no-plot", "--json", *SMALL,
+        "--json", *SMALL_NET,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     holdout = pd.read_csv(out / "holdout.csv")
@@ -372,7 +363,9 @@ def test_a_series_with_negative_values_leaves_the_others_intervals_alone(tmp_pat
         path = tmp_path / f"{name}.csv"
         df.to_csv(path, index=False)
         out = tmp_path / f"run-{name}"
-        result = invoke("train", path, "--wide", "--out", out, "--epochs", "4", *SMALL)
+        result = invoke(
+            "train", path, "--wide", "--out", out, "--runs-dir", tmp_path / "runs", "--epochs", 4, *SMALL_NET
+        )
         assert result.exit_code == 0, result.output
         h = pd.read_csv(out / "holdout.csv")
         h = h[h["series"] != "change"]

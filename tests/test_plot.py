@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FAST
-from typer.testing import CliRunner
+from conftest import FAST, invoke
 
-from forecast.cli.app import app
-
-runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _is_png(path: Path) -> None:
@@ -29,7 +21,8 @@ def test_train_draws_forecast_png_and_plot_command(seasonal_csv: Path, tmp_path:
     result = invoke("train", seasonal_csv, "--out", out, "--runs-dir", tmp_path, *FAST)
     assert result.exit_code == 0, result.output
     _is_png(out / "forecast.png")
-    assert invoke("predict", "--run", out, "-q").exit_code == 0
+    result = invoke("predict", "--run", out, "-q")
+    assert result.exit_code == 0, result.output
     target = tmp_path / "pic.png"
     result = invoke("plot", "--run", out, "--out", target)
     assert result.exit_code == 0, result.output
@@ -39,14 +32,11 @@ def test_train_draws_forecast_png_and_plot_command(seasonal_csv: Path, tmp_path:
 
 def test_no_plot_and_backtest_png(seasonal_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert (
-        invoke("train", seasonal_csv, "--out", out, "--runs-dir", tmp_path, "--no-plot", *FAST).exit_code == 0
-    )
+    result = invoke("train", seasonal_csv, "--out", out, "--runs-dir", tmp_path, "--no-plot", *FAST)
+    assert result.exit_code == 0, result.output
     assert not (out / "forecast.png").exists()
     bt = tmp_path / "bt"
-    result = invoke(
-        "backtest", seasonal_csv, "--folds", 2, "--out", bt, "--epochs", 2, "--hidden-size", 8, "-q"
-    )
+    result = invoke("backtest", seasonal_csv, "--folds", 2, "--out", bt, *FAST)
     assert result.exit_code == 0, result.output
     _is_png(bt / "backtest.png")
 

@@ -9,19 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST
-from typer.testing import CliRunner
+from conftest import FAST, invoke
 
-from forecast.cli.app import app
 from forecast.core.config import DataConfig, Fill, normalise_freq
 from forecast.core.errors import DataError, UsageError
 from forecast.data.dataset import read
-
-runner = CliRunner()
-
-
-def invoke(*args: object, input: bytes | str | None = None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
 
 
 def _read(path: Path, **kwargs: object):

@@ -17,23 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import write_series
+from conftest import FAST, invoke, write_series
 from safetensors.torch import load_file, save_file
-from typer.testing import CliRunner
 
-from forecast.cli.app import app
 from forecast.core.config import ModelConfig, ModelKind
 from forecast.core.errors import RunError
 from forecast.model.networks import build_model, state_shapes
 from forecast.runs import check
 from forecast.runs.store import sha256_file
-
-runner = CliRunner()
-TINY = ["--epochs", "1", "--hidden-size", "4", "--layers", "1", "--patience", "1", "--no-plot", "--quiet"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def trusted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     t = np.arange(72)
     data = write_series(root / "s.csv", 100 + 10 * np.sin(2 * np.pi * t / 12) + t)
     out = root / "run"
-    result = invoke("train", data, "--out", out, "--runs-dir", root / "runs", *TINY)
+    result = invoke("train", data, "--out", out, "--runs-dir", root / "runs", *FAST, "--no-plot")
     assert result.exit_code == 0, result.output
     return out
 
@@ -201,10 +192,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         r"calibration.errors is F32 \[13, 100000\]; expected .*horizon = 12",
     ),
     # the weights' header against the network config.json describes, before anything is built
+    # (the trusted run has FAST's 8 hidden units: 4 gates x 8 = 32 rows)
     (
         "big-network",
         {"config": _set("model", hidden_size=4096, layers=8)},
-        r"tensor '0.rnn.weight_ih_l0' has shape \[16, 1\]; the lstm network of config.json "
+        r"tensor '0.rnn.weight_ih_l0' has shape \[32, 1\]; the lstm network of config.json "
         r"\(hidden_size 4096, layers 8\) needs \[16384, 1\]",
     ),
     ("ensemble-2", {"config": _set("train", ensemble=2)}, r"lacks tensor '1.rnn.weight_ih_l0'"),
@@ -431,7 +423,9 @@ def test_panel_plot_says_how_many_series_it_drew_and_which_glyphs_lack_a_font(tm
     data = tmp_path / "panel.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "run"
-    result = invoke("train", data, "--id-col", "store", "--out", out, "--runs-dir", tmp_path / "runs", *TINY)
+    result = invoke(
+        "train", data, "--id-col", "store", "--out", out, "--runs-dir", tmp_path / "runs", *FAST, "--no-plot"
+    )
     assert result.exit_code == 0, result.output
     result = invoke("plot", "--run", out, "--out", tmp_path / "p.png", "--json")
     assert result.exit_code == 0, result.output
@@ -440,7 +434,8 @@ def test_panel_plot_says_how_many_series_it_drew_and_which_glyphs_lack_a_font(tm
     if not any("Noto Sans CJK" in f for f in _installed_fonts()):
         assert any("no installed font has 店" in w for w in warnings), warnings
     result = invoke("plot", "--run", out, "--out", tmp_path / "q.png", "--series", "店01", "--series", "店02")
-    assert result.exit_code == 0 and "drew 12" not in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "drew 12" not in result.stderr
 
 
 def _installed_fonts() -> set[str]:

@@ -11,13 +11,13 @@ from forecast.core.errors import TrainingError, UsageError
 from forecast.model.loop import fit, resolve_device, seed_everything
 from forecast.model.networks import build_model
 from forecast.model.rollforward import roll_forward
-from forecast.model.windows import make, split_by_time
+from forecast.model.windows import make, split_panel
 
 
 def _sine_windows(out_len: int = 4):
     z = np.sin(np.arange(200) * 2 * np.pi / 12)
     ws = make(z, 12, out_len, 0)
-    train_idx, val_idx = split_by_time(len(z), 12 + out_len, out_len, 24)
+    train_idx, val_idx = split_panel(np.array([len(z)]), 12 + out_len, out_len, 24)
     return ws, train_idx, val_idx
 
 
@@ -55,7 +55,7 @@ def test_nan_loss_stops_with_training_error() -> None:
     z = np.sin(np.arange(100.0))
     z[50] = np.nan
     ws = make(z, 10, 1, 0)
-    tr, va = split_by_time(len(z), 11, 1, 0)
+    tr, va = split_panel(np.array([len(z)]), 11, 1, 0)
     with pytest.raises(TrainingError, match="diverged"):
         fit(_model(out_len=1), ws, tr, va, TrainConfig(epochs=2, device=Device.cpu), seed_everything(0))
 

@@ -13,7 +13,7 @@ from forecast.model.windows import (
     normalise_inputs,
     seasonal_indices,
     seasonality_test,
-    split_by_time,
+    split_panel,
 )
 
 
@@ -68,7 +68,7 @@ def test_too_short_gives_no_windows() -> None:
 def test_split_never_trains_on_validation_targets(out_len: int) -> None:
     n, lookback, val = 40, 5, 6
     width = lookback + out_len
-    train, valid = split_by_time(n, width, out_len, val)
+    train, valid = split_panel(np.array([n]), width, out_len, val)
     cut = n - val
     assert len(train) and len(valid)
     assert (train + width <= cut).all()  # training targets end before the cut
@@ -78,8 +78,25 @@ def test_split_never_trains_on_validation_targets(out_len: int) -> None:
 
 
 def test_split_without_validation() -> None:
-    train, valid = split_by_time(20, 6, 3, 0)
+    train, valid = split_panel(np.array([20]), 6, 3, 0)
     assert len(valid) == 0 and len(train) == 15
+
+
+@pytest.mark.parametrize("out_len,val", [(1, 0), (1, 6), (3, 2), (3, 6)])
+def test_split_panel_equals_a_loop_over_series(out_len: int, val: int) -> None:
+    lengths, lookback = np.array([40, 3, 25, 9, 12]), 5
+    width = lookback + out_len
+    train, valid, offset = [], [], 0
+    for n in lengths:  # each window's start in the concatenated values, series by series
+        cut = n - val if val >= out_len else n  # too few values for one validation window: no cut
+        for start in range(n - width + 1):
+            if start + width <= cut:
+                train.append(offset + start)  # every target before the series' cut
+            elif start + width - out_len >= cut:
+                valid.append(offset + start)  # every target after it
+        offset += n
+    got_train, got_valid = split_panel(lengths, width, out_len, val)
+    assert got_train.tolist() == train and got_valid.tolist() == valid
 
 
 def test_log_transform_round_trip() -> None:

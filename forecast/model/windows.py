@@ -33,7 +33,6 @@ __all__ = [
     "log_step",
     "WindowSet",
     "make",
-    "split_by_time",
     "normalise_inputs",
     "TransformRows",
     "Calendar",
@@ -436,8 +435,3 @@ def split_panel(
         return starts, starts[:0]
     cut = lengths[series] - val_size
     return starts[local + width <= cut], starts[local + width - out_len >= cut]
-
-
-def split_by_time(n_values: int, width: int, out_len: int, val_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``split_panel`` for one series of ``n_values`` values."""
-    return split_panel(np.array([n_values]), width, out_len, val_size)

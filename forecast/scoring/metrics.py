@@ -4,35 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "evaluate", "evaluate_rows", "METRICS"]
+__all__ = ["mase_scale", "evaluate_rows", "METRICS"]
 
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
-
-
-def mae(y: np.ndarray, f: np.ndarray) -> float:
-    """Mean absolute error."""
-    return float(np.mean(np.abs(y - f)))
-
-
-def rmse(y: np.ndarray, f: np.ndarray) -> float:
-    """Root mean squared error."""
-    return float(np.sqrt(np.mean((y - f) ** 2)))
-
-
-def mape(y: np.ndarray, f: np.ndarray) -> float:
-    """Mean absolute percentage error (percent) over the points where y != 0; NaN if none."""
-    keep = y != 0
-    if not keep.any():
-        return float("nan")
-    with np.errstate(over="ignore"):
-        return float(100.0 * np.mean(np.abs((y[keep] - f[keep]) / y[keep])))
-
-
-def smape(y: np.ndarray, f: np.ndarray) -> float:
-    """Symmetric MAPE as in the M3 competition: mean of 200|y-f|/(|y|+|f|), 0/0 counted as 0."""
-    denom = np.abs(y) + np.abs(f)
-    ratio = np.divide(np.abs(y - f), denom, out=np.zeros_like(denom, dtype=np.float64), where=denom > 0)
-    return float(200.0 * np.mean(ratio))
 
 
 def mase_scale(insample: np.ndarray, season: int) -> float:
@@ -44,28 +18,11 @@ def mase_scale(insample: np.ndarray, season: int) -> float:
     return scale if scale != 0.0 else float("nan")
 
 
-def mase(y: np.ndarray, f: np.ndarray, insample: np.ndarray, season: int) -> float:
-    """MAE scaled by the in-sample MAE of the seasonal naive (naive if too short). NaN if 0."""
-    scale = mase_scale(insample, season)
-    return mae(y, f) / scale if np.isfinite(scale) else float("nan")
-
-
-def evaluate(y: np.ndarray, f: np.ndarray, insample: np.ndarray, season: int) -> dict[str, float]:
-    """Every metric in ``METRICS`` for one forecast."""
-    y = np.asarray(y, dtype=np.float64)
-    f = np.asarray(f, dtype=np.float64)
-    return {
-        "mae": mae(y, f),
-        "rmse": rmse(y, f),
-        "mape": mape(y, f),
-        "smape": smape(y, f),
-        "mase": mase(y, f, np.asarray(insample, dtype=np.float64), season),
-    }
-
-
 def evaluate_rows(y: np.ndarray, f: np.ndarray, scales: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric for each row of ``y`` and ``f`` (n_series, horizon), vectorised;
-    ``scales`` are the rows' ``mase_scale``. Equals ``evaluate`` row by row."""
+    """Every metric in ``METRICS`` for each row of ``y`` and ``f`` (n_series, horizon), vectorised;
+    ``scales`` are the rows' ``mase_scale``. MAPE is over the points where y != 0 (NaN if none);
+    sMAPE is the M3 competition's mean of 200|y-f|/(|y|+|f|), 0/0 counted as 0; MASE is MAE over
+    the scale, NaN where the scale is."""
     y, f = np.asarray(y, dtype=np.float64), np.asarray(f, dtype=np.float64)
     err = np.abs(y - f)
     mae_ = err.mean(axis=1)
