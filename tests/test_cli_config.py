@@ -7,15 +7,9 @@ import json
 from pathlib import Path
 
 import typer
-from typer.testing import CliRunner
+from conftest import invoke
 
 from forecast.cli.app import app
-
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _toml(tmp_path: Path, text: str) -> Path:

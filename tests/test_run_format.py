@@ -10,22 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST, ROOT, SAMPLE
-from typer.testing import CliRunner
+from conftest import FAST, ROOT, SAMPLE, invoke
 
-from forecast.cli.app import app
 from forecast.core.config import SCHEMA_VERSION
 from forecast.core.errors import RunError
 from forecast.runs import run as runformat
 
-runner = CliRunner()
 # a run written by forecast 0.1.0 (schema 2) on sample_data/alcohol_sales.csv, and its forecast
 V2_RUN = ROOT / "tests" / "data" / "run-v2"
 V2_FORECAST = ROOT / "tests" / "data" / "run-v2-forecast.csv"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture
