@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecast.scoring.intervals import conformal_offsets
+
 __all__ = ["naive", "seasonal_naive", "drift", "forecast", "bounds", "METHODS", "MAX_ORIGINS"]
 
 METHODS = ("naive", "seasonal_naive", "drift")
@@ -61,8 +63,6 @@ def bounds(
     """Split-conformal intervals (2 * len(levels), horizon) around ``point`` from the method's own
     errors at up to ``MAX_ORIGINS`` past origins of ``y``: a baseline fits nothing, so every past
     origin is out of sample. NaN where too few errors support a level."""
-    from forecast.scoring.intervals import conformal_offsets
-
     y = np.asarray(y, dtype=np.float64)
     first = season if method == "seasonal_naive" and season > 1 else 2 if method == "drift" else 1
     origins = np.arange(max(first, len(y) - MAX_ORIGINS - horizon + 1), len(y))

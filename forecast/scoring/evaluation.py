@@ -25,7 +25,7 @@ __all__ = [
     "BASELINES",
 ]
 
-BASELINES = ("naive", "seasonal_naive", "drift")
+BASELINES = baselines.METHODS
 
 
 def score(
@@ -41,11 +41,7 @@ def score(
     per-series baseline forecasts).
     """
     extra = [
-        {
-            "naive": baselines.naive(hist, len(actual)),
-            "seasonal_naive": baselines.seasonal_naive(hist, len(actual), season),
-            "drift": baselines.drift(hist, len(actual)),
-        }
+        {name: baselines.forecast(name, hist, len(actual), season) for name in BASELINES}
         for hist, actual in zip(histories, actuals)
     ]
     # one hold-out length for all series

@@ -443,8 +443,7 @@ def _horizon_warnings(
 def _lost_on_holdout(run_dir: Path) -> list[str]:
     """The run's own hold-out found a baseline better than the model: say so, with the fix."""
     try:
-        raw = check.read_json(run_dir / "metrics.json", check.MAX_METRICS_BYTES)  # capped, strict
-        c = raw["comparison"]
+        c = runformat.read_metrics(run_dir)["comparison"]  # strict, size-capped
         base, key = str(c["baseline"]), str(c["metric"])
         if c["model_wins"] is not False or base not in baselines.METHODS:
             return []
