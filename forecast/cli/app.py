@@ -83,6 +83,7 @@ def train_cmd(
     seed: o.SeedOpt = TrainConfig.seed,
     device: o.DeviceOpt = Device.auto,
     refit: o.RefitOpt = True,
+    schedule: o.ScheduleOpt = TrainConfig.schedule,
     out: o.TrainOutOpt = None,
     runs_dir: o.RunsDirOpt = Path("runs"),
     wait: o.TrainWaitOpt = 0.0,
@@ -116,7 +117,7 @@ def train_cmd(
         train=TrainConfig(
             epochs=epochs, batch_size=batch_size, windows_per_epoch=windows_per_epoch, ensemble=ensemble,
             lr=lr, loss=loss, patience=patience, clip_grad=clip_grad or None, seed=seed, device=device,
-            refit=refit,
+            refit=refit, schedule=schedule,
         ),
     )  # fmt: skip
     main = distributed.from_env().main  # under torchrun the other processes stay quiet
@@ -268,6 +269,7 @@ def backtest_cmd(
     lr: o.LrOpt = TrainConfig.lr,
     loss: o.LossOpt = Loss.mae,
     patience: o.PatienceOpt = TrainConfig.patience,
+    schedule: o.ScheduleOpt = TrainConfig.schedule,
     clip_grad: o.ClipGradOpt = 1.0,
     seed: o.SeedOpt = TrainConfig.seed,
     device: o.DeviceOpt = Device.auto,
@@ -302,7 +304,7 @@ def backtest_cmd(
         train=TrainConfig(
             epochs=epochs, batch_size=batch_size, windows_per_epoch=windows_per_epoch, ensemble=ensemble,
             lr=lr, loss=loss, patience=patience, clip_grad=clip_grad or None, seed=seed, device=device,
-            refit=False,  # each fold's model is scored as trained: no retraining on all the data
+            refit=False, schedule=schedule,  # each fold's model is scored as trained: no refit
         ),
     )  # fmt: skip
     rep = Reporter(as_json, quiet)

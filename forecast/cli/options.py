@@ -11,7 +11,18 @@ from typing import Annotated, Optional
 import typer
 
 from forecast.cli.config_file import ConfigOpt as ConfigOpt
-from forecast.core.config import Activation, Deseason, Device, Fill, Loss, Method, ModelKind, Scaler, Strategy
+from forecast.core.config import (
+    Activation,
+    Deseason,
+    Device,
+    Fill,
+    Loss,
+    Method,
+    ModelKind,
+    Scaler,
+    Schedule,
+    Strategy,
+)
 
 EXIT_CODES = """Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 bad input data,
 4 run directory missing/incomplete/incompatible, 5 training failed,
@@ -234,6 +245,15 @@ SeedOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
+ScheduleOpt = Annotated[
+    Schedule,
+    typer.Option(
+        help="plateau: up to --epochs, stopping when validation stalls, then a refit from scratch; "
+        "onecycle: exactly --epochs with a one-cycle learning rate, then a short refit that "
+        "continues from the trained weights.",
+        rich_help_panel=TRAIN,
+    ),
+]
 RefitOpt = Annotated[
     bool,
     typer.Option(

@@ -64,6 +64,11 @@ class Loss(str, Enum):
     mse = "mse"
 
 
+class Schedule(str, Enum):
+    plateau = "plateau"  # up to --epochs, early stopping on the validation loss; refit from scratch
+    onecycle = "onecycle"  # exactly --epochs with a one-cycle learning rate; the refit continues
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -262,6 +267,7 @@ class TrainConfig:
     seed: int = 0
     device: Device = Device.auto
     refit: bool = True
+    schedule: Schedule = Schedule.plateau
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.core.config import Device, Loss, TrainConfig
+from forecast.core.config import Device, Loss, Schedule, TrainConfig
 from forecast.core.errors import TrainingError, UsageError
 from forecast.model import distributed
 from forecast.model.windows import WindowSet
@@ -37,6 +37,7 @@ __all__ = [
 
 _MAX_VAL_WINDOWS = 20_000  # a fixed random subset beyond this keeps validation cheap
 _EVAL_BATCH = 4096
+WARM_LR = 0.1  # a warm refit continues at this fraction of --lr
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,15 @@ def fit(
     epochs: int | None = None,
     on_epoch: Callable[[EpochInfo], None] | None = None,
     ctx: distributed.Context = distributed.SINGLE,
+    warm: bool = False,
 ) -> TrainResult:
-    """Train ``model`` in place on windows ``train_idx``; early-stop on ``val_idx`` if any.
+    """Train ``model`` in place on windows ``train_idx``; keep the weights of the epoch with the
+    lowest loss on ``val_idx`` if any (``plateau`` schedule: stop after ``patience`` epochs
+    without a new best; ``onecycle``: run every epoch, the learning rate rising to ``cfg.lr``
+    over the first 30% of steps and annealing to near zero).
 
-    ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count).
+    ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count);
+    ``warm``: ``model`` is already trained; continue at ``WARM_LR`` x ``cfg.lr``, constant.
     Under torchrun (``ctx``), every process calls this with the same arguments and seed:
     they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
     sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
@@ -125,7 +131,13 @@ def fit(
     net = distributed.wrap(model, device, ctx)  # shares model's parameters
     if ctx.active:  # same weights everywhere (DDP broadcast), but each rank its own dropout masks
         torch.manual_seed(torch.initial_seed() + ctx.rank)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr * (WARM_LR if warm else 1.0))
+    cycle = None
+    if cfg.schedule is Schedule.onecycle and not warm:
+        steps = -(-len(distributed.shard(np.arange(per_epoch), ctx)) // step)  # batches per epoch
+        cycle = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=cfg.lr, total_steps=total * steps, pct_start=0.3
+        )
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
     val = _validation_windows(val_idx, rng)
     best_loss, best_epoch, best_state = math.inf, 0, None
@@ -136,7 +148,7 @@ def fit(
         # a fresh sample each epoch, the same on every process; each takes its shard
         order = distributed.shard(rng.permutation(train_idx)[:per_epoch], ctx)
         train_loss = _train_epoch(
-            net, model, train, order, step, device, optimiser, loss_fn, cfg.clip_grad, epoch, ctx
+            net, model, train, order, step, device, optimiser, loss_fn, cfg.clip_grad, epoch, ctx, cycle
         )
         val_loss = _evaluate(model, loss_fn, train, val, device, ctx) if val is not None else None
         score = val_loss if val_loss is not None else train_loss
@@ -147,7 +159,7 @@ def fit(
         history.append((epoch, train_loss, val_loss))
         if on_epoch is not None:
             on_epoch(EpochInfo(epoch, total, train_loss, val_loss, best_epoch))
-        if val is not None and epoch - best_epoch >= cfg.patience:
+        if val is not None and cycle is None and epoch - best_epoch >= cfg.patience:
             stopped_early = True
             break
     if best_state is not None:
@@ -190,6 +202,7 @@ def _train_epoch(
     clip_grad: float | None,
     epoch: int,
     ctx: distributed.Context,
+    cycle: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> float:
     """One pass over this process's windows ``order`` in batches of ``step``; the mean
     training loss over all processes. ``net`` is ``model``, wrapped under torchrun."""
@@ -207,6 +220,8 @@ def _train_epoch(
         if clip_grad:
             nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
         optimiser.step()
+        if cycle is not None:
+            cycle.step()
         running += loss.item() * len(x)
         seen += len(x)
     running, seen, bad = distributed.all_sum([running, seen, bad], ctx)
