@@ -25,15 +25,8 @@ from forecast.data import dataset, output
 from forecast.model import covariates, distributed, windows
 from forecast.runs import run as runformat
 from forecast.runs import store
-from forecast.workflows.fitting import (
-    Fitted,
-    covariates_of,
-    fit_members,
-    min_errors,
-    resolve,
-    score_holdout,
-    series_covariates,
-)
+from forecast.workflows.fitting import Fitted, covariates_of, fit_members, panel_of, resolve
+from forecast.workflows.holdout import Scored, empty_interval_advice, score_holdout
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
@@ -179,12 +172,8 @@ class _Trained:
 
     fit1: Fitted  # the hold-out-phase models (scored)
     final: Fitted  # the refit models (``fit1`` itself without a refit)
-    trained: np.ndarray  # the series the model trained on
-    fitted_rows: np.ndarray  # rows per series the saved models have seen
-    cal_errors: tuple[np.ndarray, np.ndarray]
-    scores: dict[str, Any]
-    holdout: pd.DataFrame | None
-    by_series: pd.DataFrame | None
+    fitted_rows: np.ndarray  # rows per series (all of the Dataset's) the saved models have seen
+    scored: Scored
     warnings: list[str]
     device: str
     processes: int
@@ -203,12 +192,34 @@ def _fit_and_score(
     w = cfg.window
     assert w.horizon and w.lookback and w.season and w.test_size is not None
     device = resolve_device(cfg.train.device)  # fail fast on --device cuda without a GPU
-    lengths = np.diff(ds.indptr)
-    out_len = cfg.model.output_size
-    series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
-    positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
-    covs = series_covariates(cfg, ds)
-    warnings = list(ds.warnings)
+    panel = panel_of(cfg, ds)
+    warnings = list(ds.warnings) + _input_warnings(cfg, panel.lengths)
+    trained = panel.take(panel.lengths >= w.lookback + cfg.model.output_size)  # the rest: seasonal naive
+    before = trained.take(trained.lengths > w.test_size)  # with values before the hold-out
+    fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx)
+    warnings += fit1.warnings
+    scored = None
+    with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
+        if ctx.main:
+            scored = score_holdout(cfg, ds, fit1, before, levels)
+    final, fitted_rows = fit1, panel.lengths - w.test_size
+    if w.test_size and cfg.train.refit:
+        final = fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
+        warnings += [m for m in final.warnings if m not in warnings]
+        fitted_rows = panel.lengths
+    if scored is None:
+        return None
+    empty = [lv for lv, c in (scored.scores.get("holdout_coverage") or {}).items() if c is None]
+    if empty and scored.holdout is not None:
+        warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), trained.lengths))
+    return _Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world)
+
+
+def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
+    """Series left to seasonal naive, and known-ahead values the hold-out's forecast pads."""
+    w = cfg.window
+    assert w.lookback and w.test_size is not None
+    out_len, warnings = cfg.model.output_size, []
     short = lengths < w.lookback + out_len
     if short.any():
         warnings.append(
@@ -222,83 +233,7 @@ def _fit_and_score(
             f"outputs: its forecast reads known-ahead values for {padded} date(s) past the data's end, "
             "filled with the last row (a --test-size that is a multiple of the horizon avoids it)"
         )
-    trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
-    cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
-    fit1 = fit_members(
-        cfg,
-        cut,
-        [positions[k][: len(cut[i])] for i, k in enumerate(trained)],
-        "train",
-        on_epoch,
-        ctx=ctx,
-        covs=None if covs is None else [covs[k][: len(cut[i])] for i, k in enumerate(trained)],
-    )
-    warnings += fit1.warnings
-    scored = None
-    with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
-        if ctx.main:
-            scored = score_holdout(cfg, ds, fit1, trained, cut, series, positions, levels, covs)
-    final, fitted_rows = fit1, lengths - w.test_size
-    if w.test_size and cfg.train.refit:
-        final = fit_members(
-            cfg,
-            [series[k] for k in trained],
-            [positions[k] for k in trained],
-            "refit",
-            on_epoch,
-            fit1.best_epochs,
-            ctx=ctx,
-            covs=None if covs is None else [covs[k] for k in trained],
-        )
-        warnings += [m for m in final.warnings if m not in warnings]
-        fitted_rows = lengths
-    if scored is None:
-        return None
-    cal_errors, scores, holdout, by_series = scored
-    empty = [lv for lv, c in (scores.get("holdout_coverage") or {}).items() if c is None]
-    if empty and holdout is not None:
-        warnings.append(
-            _empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), lengths[trained])
-        )
-    return _Trained(
-        fit1,
-        final,
-        trained,
-        fitted_rows,
-        cal_errors,
-        scores,
-        holdout,
-        by_series,
-        warnings,
-        str(device),
-        ctx.world,
-    )
-
-
-def _empty_interval_advice(cfg: RunConfig, empty: list[int], n_series: int, lengths: np.ndarray) -> str:
-    """Why the hold-out has no interval at these levels, and the --val-size that would give one."""
-    w = cfg.window
-    assert w.horizon and w.lookback and w.test_size is not None
-    val, need = w.val_size or 0, min_errors(max(empty))
-    have = n_series * max(val - w.horizon + 1, 0)
-    wanted = w.horizon - 1 + -(-need // max(n_series, 1))
-    spare = int(np.median(lengths)) - w.test_size - w.lookback - cfg.model.output_size - 8
-    levels = "/".join(str(lv) for lv in empty)
-    head = (
-        f"no {levels}% intervals on the hold-out: a {max(empty)}% interval needs {need} out-of-sample "
-        f"errors at each step and the last step has {have} (--val-size {val}, {n_series} series)"
-    )
-    if wanted <= spare:
-        return f"{head}; --val-size {wanted} gives them"
-    low = w.horizon - 1 + -(-min_errors(80) // max(n_series, 1))
-    if max(empty) > 80 and low <= spare:
-        return (
-            f"{head}; the series are too short to spare --val-size {wanted}; --val-size {low} gives 80% ones"
-        )
-    return (
-        f"{head}; the series are too short to spare --val-size {wanted}: it takes {wanted - spare} more "
-        "rows per series"
-    )
+    return warnings
 
 
 def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
@@ -333,9 +268,14 @@ def _save(
 
     w = cfg.window
     assert w.season and w.horizon
-    fit1, final, trained, fitted_rows = t.fit1, t.final, t.trained, t.fitted_rows
-    _check_finite(fit1, final, t.holdout)  # before anything is written
-    cal_errors, scores, holdout, by_series = t.cal_errors, t.scores, t.holdout, t.by_series
+    fit1, final, fitted_rows, trained = t.fit1, t.final, t.fitted_rows, t.final.index
+    _check_finite(fit1, final, t.scored.holdout)  # before anything is written
+    cal_errors, scores, holdout, by_series = (
+        t.scored.cal_errors,
+        t.scored.scores,
+        t.scored.holdout,
+        t.scored.by_series,
+    )
     transforms = _all_transforms(final.transforms, trained, len(ds.ids))
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
     methods[trained] = MODEL
@@ -380,7 +320,7 @@ def _save(
     with store.staged_run(target) as tmp:
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
         state["calibration.errors"] = torch.from_numpy(cal_errors[0])
-        state["calibration.series"] = torch.from_numpy(trained[cal_errors[1]].astype(np.int64))
+        state["calibration.series"] = torch.from_numpy(fit1.index[cal_errors[1]].astype(np.int64))
         runformat.write(tmp, cfg, data, training, _versions(), state, series_meta, scores)
         if holdout is not None:
             output.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
