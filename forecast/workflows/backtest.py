@@ -22,6 +22,7 @@ from forecast.data import dataset, output
 from forecast.model import distributed
 from forecast.model.loop import EpochInfo
 from forecast.runs import store
+from forecast.runs.plot import recent_history
 from forecast.scoring import evaluation, intervals, metrics
 from forecast.scoring.evaluation import coverage, date_text
 from forecast.workflows.fitting import (
@@ -33,7 +34,7 @@ from forecast.workflows.fitting import (
     resolve,
     validation_origins,
 )
-from forecast.workflows.train import LEVELS, recent_history
+from forecast.workflows.train import LEVELS
 
 __all__ = ["BacktestOutcome", "backtest"]
 
@@ -111,18 +112,34 @@ def backtest(
         "by_fold": by_fold,
     }
     target = out or store.new_run_dir(runs_dir, "backtest-")
+    _write(target, cfg, ds, frame, by_series, scores, span if plot else None)
+    return BacktestOutcome(target, cfg, scores, warnings)
+
+
+def _write(
+    target: Path,
+    cfg: RunConfig,
+    ds: dataset.Dataset,
+    frame: pd.DataFrame,
+    by_series: pd.DataFrame,
+    scores: dict[str, Any],
+    plot_span: int | None,
+) -> None:
+    """The report directory (staged, then swapped in); a picture of the last ``plot_span`` points
+    before the forecasts, plus their history, unless None."""
+    w = cfg.window
+    assert w.season and w.horizon
     with store.staged_run(target) as tmp:
         output.write_csv(frame, tmp / "backtest.csv")
         output.write_csv(by_series, tmp / "metrics_by_series.csv")
         store.write_json(tmp / "metrics.json", scores)
         store.write_json(tmp / store.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores})
-        if plot:
+        if plot_span is not None:
             from forecast.runs.plot import plot_series
 
-            title = f"{cfg.model.kind.value.upper()} backtest, {folds} folds: {scores['verdict']}"
-            history = recent_history(ds, w.season, horizon + span)
+            title = f"{cfg.model.kind.value.upper()} backtest, {scores['folds']} folds: {scores['verdict']}"
+            history = recent_history(ds, w.season, scores["horizon"] + plot_span)
             plot_series(history, tmp / "backtest.png", title.replace("warning: ", ""), backtest=frame)
-    return BacktestOutcome(target, cfg, scores, warnings)
 
 
 def _mean(col: pd.Series) -> float:
