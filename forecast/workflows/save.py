@@ -32,7 +32,7 @@ MODEL, FALLBACK = "model", "seasonal_naive"
 
 @dataclass
 class Trained:
-    """Rank 0's models, hold-out scores and calibration errors, ready for ``_save``."""
+    """Rank 0's models, hold-out scores and calibration errors, ready for ``save``."""
 
     fit1: Fitted  # the hold-out-phase models (scored)
     final: Fitted  # the refit models (``fit1`` itself without a refit)
