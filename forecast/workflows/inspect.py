@@ -16,8 +16,8 @@ from forecast.core.errors import DataError, RunError
 from forecast.data import dataset, frequency, grid
 from forecast.runs import check, files
 from forecast.runs import run as runformat
+from forecast.runs.plot import recent_history
 from forecast.workflows.fitting import default_horizon, default_lookback, resolve
-from forecast.workflows.train import recent_history
 
 __all__ = ["Validation", "PlotOutcome", "validate", "info", "plot_run"]
 

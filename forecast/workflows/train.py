@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,34 +17,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast import __version__
 from forecast.core.config import RunConfig
-from forecast.core.errors import DataError, RunError, TrainingError, UsageError
-from forecast.data import dataset, output
-from forecast.model import covariates, distributed, windows
+from forecast.core.errors import DataError, RunError, UsageError
+from forecast.data import dataset
+from forecast.model import covariates, distributed
 from forecast.runs import run as runformat
 from forecast.runs import store
-from forecast.workflows.fitting import (
-    Fitted,
-    covariates_of,
-    fit_members,
-    min_errors,
-    resolve,
-    score_holdout,
-    series_covariates,
-)
+from forecast.workflows.fitting import fit_members, panel_of, resolve
+from forecast.workflows.holdout import empty_interval_advice, score_holdout
+from forecast.workflows.save import FALLBACK, MODEL, Trained, save
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
 
-__all__ = [
-    "TrainOutcome",
-    "train",
-    "recent_history",
-]
+__all__ = ["TrainOutcome", "train", "LEVELS", "MODEL", "FALLBACK"]
 
 LEVELS = (80, 95)
-MODEL, FALLBACK = "model", "seasonal_naive"
 
 
 @dataclass
@@ -143,7 +130,18 @@ def _train(
                 return None
         with distributed.together(ctx):
             assert target is not None
-            return _save(cfg, ds, fitted, target, runs_dir, plot)
+            latest, seconds = save(cfg, ds, fitted, target, runs_dir, plot)
+            return TrainOutcome(
+                run_dir=target,
+                latest=latest,
+                config=cfg,
+                metrics=fitted.scored.scores,
+                holdout=fitted.scored.holdout,
+                best_epoch=int(np.median(fitted.fit1.best_epochs)),
+                epochs_run=fitted.fit1.epochs_run,
+                seconds=seconds,
+                warnings=fitted.warnings,
+            )
 
 
 def _unchanged(latest: Path, ds: dataset.Dataset, cfg: RunConfig) -> TrainOutcome | None:
@@ -173,42 +171,47 @@ def _unchanged(latest: Path, ds: dataset.Dataset, cfg: RunConfig) -> TrainOutcom
     )
 
 
-@dataclass
-class _Trained:
-    """Rank 0's models, hold-out scores and calibration errors, ready for ``_save``."""
-
-    fit1: Fitted  # the hold-out-phase models (scored)
-    final: Fitted  # the refit models (``fit1`` itself without a refit)
-    trained: np.ndarray  # the series the model trained on
-    fitted_rows: np.ndarray  # rows per series the saved models have seen
-    cal_errors: tuple[np.ndarray, np.ndarray]
-    scores: dict[str, Any]
-    holdout: pd.DataFrame | None
-    by_series: pd.DataFrame | None
-    warnings: list[str]
-    device: str
-    processes: int
-
-
 def _fit_and_score(
     ctx: distributed.Context,
     cfg: RunConfig,
     ds: dataset.Dataset,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     levels: tuple[int, ...],
-) -> _Trained | None:
+) -> Trained | None:
     """Train before the hold-out, score it (rank 0), refit on everything; None off rank 0."""
     from forecast.model.loop import resolve_device
 
     w = cfg.window
     assert w.horizon and w.lookback and w.season and w.test_size is not None
     device = resolve_device(cfg.train.device)  # fail fast on --device cuda without a GPU
-    lengths = np.diff(ds.indptr)
-    out_len = cfg.model.output_size
-    series = [ds.values[ds.rows(k)] for k in range(len(ds.ids))]
-    positions = [ds.positions[ds.rows(k)] for k in range(len(ds.ids))]
-    covs = series_covariates(cfg, ds)
-    warnings = list(ds.warnings)
+    panel = panel_of(cfg, ds)
+    warnings = list(ds.warnings) + _input_warnings(cfg, panel.lengths)
+    trained = panel.take(panel.lengths >= w.lookback + cfg.model.output_size)  # the rest: seasonal naive
+    before = trained.take(trained.lengths > w.test_size)  # with values before the hold-out
+    fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx)
+    warnings += fit1.warnings
+    scored = None
+    with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
+        if ctx.main:
+            scored = score_holdout(cfg, ds, fit1, before, levels)
+    final, fitted_rows = fit1, panel.lengths - w.test_size
+    if w.test_size and cfg.train.refit:
+        final = fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
+        warnings += [m for m in final.warnings if m not in warnings]
+        fitted_rows = panel.lengths
+    if scored is None:
+        return None
+    empty = [lv for lv, c in (scored.scores.get("holdout_coverage") or {}).items() if c is None]
+    if empty and scored.holdout is not None:
+        warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), trained.lengths))
+    return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world)
+
+
+def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
+    """Series left to seasonal naive, and known-ahead values the hold-out's forecast pads."""
+    w = cfg.window
+    assert w.lookback and w.test_size is not None
+    out_len, warnings = cfg.model.output_size, []
     short = lengths < w.lookback + out_len
     if short.any():
         warnings.append(
@@ -222,230 +225,4 @@ def _fit_and_score(
             f"outputs: its forecast reads known-ahead values for {padded} date(s) past the data's end, "
             "filled with the last row (a --test-size that is a multiple of the horizon avoids it)"
         )
-    trained = np.flatnonzero(~short)  # every window of these trains the model (after the hold-out)
-    cut = [series[k][: len(series[k]) - w.test_size] for k in trained]
-    fit1 = fit_members(
-        cfg,
-        cut,
-        [positions[k][: len(cut[i])] for i, k in enumerate(trained)],
-        "train",
-        on_epoch,
-        ctx=ctx,
-        covs=None if covs is None else [covs[k][: len(cut[i])] for i, k in enumerate(trained)],
-    )
-    warnings += fit1.warnings
-    scored = None
-    with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
-        if ctx.main:
-            scored = score_holdout(cfg, ds, fit1, trained, cut, series, positions, levels, covs)
-    final, fitted_rows = fit1, lengths - w.test_size
-    if w.test_size and cfg.train.refit:
-        final = fit_members(
-            cfg,
-            [series[k] for k in trained],
-            [positions[k] for k in trained],
-            "refit",
-            on_epoch,
-            fit1.best_epochs,
-            ctx=ctx,
-            covs=None if covs is None else [covs[k] for k in trained],
-        )
-        warnings += [m for m in final.warnings if m not in warnings]
-        fitted_rows = lengths
-    if scored is None:
-        return None
-    cal_errors, scores, holdout, by_series = scored
-    empty = [lv for lv, c in (scores.get("holdout_coverage") or {}).items() if c is None]
-    if empty and holdout is not None:
-        warnings.append(
-            _empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), lengths[trained])
-        )
-    return _Trained(
-        fit1,
-        final,
-        trained,
-        fitted_rows,
-        cal_errors,
-        scores,
-        holdout,
-        by_series,
-        warnings,
-        str(device),
-        ctx.world,
-    )
-
-
-def _empty_interval_advice(cfg: RunConfig, empty: list[int], n_series: int, lengths: np.ndarray) -> str:
-    """Why the hold-out has no interval at these levels, and the --val-size that would give one."""
-    w = cfg.window
-    assert w.horizon and w.lookback and w.test_size is not None
-    val, need = w.val_size or 0, min_errors(max(empty))
-    have = n_series * max(val - w.horizon + 1, 0)
-    wanted = w.horizon - 1 + -(-need // max(n_series, 1))
-    spare = int(np.median(lengths)) - w.test_size - w.lookback - cfg.model.output_size - 8
-    levels = "/".join(str(lv) for lv in empty)
-    head = (
-        f"no {levels}% intervals on the hold-out: a {max(empty)}% interval needs {need} out-of-sample "
-        f"errors at each step and the last step has {have} (--val-size {val}, {n_series} series)"
-    )
-    if wanted <= spare:
-        return f"{head}; --val-size {wanted} gives them"
-    low = w.horizon - 1 + -(-min_errors(80) // max(n_series, 1))
-    if max(empty) > 80 and low <= spare:
-        return (
-            f"{head}; the series are too short to spare --val-size {wanted}; --val-size {low} gives 80% ones"
-        )
-    return (
-        f"{head}; the series are too short to spare --val-size {wanted}: it takes {wanted - spare} more "
-        "rows per series"
-    )
-
-
-def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
-    """A model with non-finite weights, last loss or hold-out forecast is a failed training:
-    it must never replace the last good run (TrainingError, nothing written)."""
-    import torch
-
-    advice = "lower --lr, keep --clip-grad on, or try --scaler window; the previous run is kept"
-    for fitted in (fit1, final):
-        losses = [row[3] for row in fitted.history]
-        if not all(np.isfinite(v) for v in losses):
-            raise TrainingError(f"training diverged: the loss is {losses[-1]}; {advice}")
-        for model in fitted.models:
-            for name, value in model.state_dict().items():
-                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-                    raise TrainingError(f"training diverged: weights {name} are not finite; {advice}")
-    if holdout is not None:
-        values = holdout["forecast"].to_numpy(dtype=np.float64)
-        if not np.isfinite(values).all():
-            bad = int((~np.isfinite(values)).sum())
-            raise TrainingError(
-                f"training diverged: {bad} of {values.size} hold-out forecasts are not finite "
-                f"(overflow in the model's scale); {advice}"
-            )
-
-
-def _save(
-    cfg: RunConfig, ds: dataset.Dataset, t: _Trained, target: Path, runs_dir: Path, plot: bool
-) -> TrainOutcome:
-    """Write the run directory (staged, then swapped in) and point ``latest`` at it."""
-    import torch
-
-    w = cfg.window
-    assert w.season and w.horizon
-    fit1, final, trained, fitted_rows = t.fit1, t.final, t.trained, t.fitted_rows
-    _check_finite(fit1, final, t.holdout)  # before anything is written
-    cal_errors, scores, holdout, by_series = t.cal_errors, t.scores, t.holdout, t.by_series
-    transforms = _all_transforms(final.transforms, trained, len(ds.ids))
-    methods = np.full(len(ds.ids), FALLBACK, dtype=object)
-    methods[trained] = MODEL
-    until = ds.frame["ds"].to_numpy()[ds.indptr[:-1] + np.maximum(fitted_rows, 1) - 1]
-    data = {
-        "sha256": ds.sha256,
-        "series": len(ds.ids),
-        "rows": len(ds.frame),
-        "first_date": ds.dates.min().isoformat(),
-        "last_date": ds.dates.max().isoformat(),
-        "anchor": ds.anchor.isoformat(),
-        # zone-aware dates: read as wall clock or UTC, and the offsets they carried
-        "zone": ds.zone,
-        "offsets": list(ds.offsets),
-        "dayfirst": ds.dayfirst,  # nn/nn/yyyy dates read day first: predict reads newer rows alike
-        # the saved models have seen data up to here (the hold-out cut with --no-refit);
-        # predict needs data reaching at least this far
-        "trained_until": pd.Timestamp(until.max()).isoformat(),
-    }
-    training = {
-        "device": t.device,
-        "processes": t.processes,  # > 1: trained with torchrun (DistributedDataParallel)
-        "ensemble": cfg.train.ensemble,
-        "best_epochs": fit1.best_epochs,
-        "epochs_run": fit1.epochs_run,
-        "refit": final is not fit1,
-        "seconds": round(fit1.seconds + (final.seconds if final is not fit1 else 0.0), 3),
-    }
-    series_meta = {
-        "ids": [str(i) for i in ds.ids],
-        "method": methods.tolist(),
-        "transform": windows.transforms_to_dict(transforms),
-    }
-    if covariates_of(cfg):
-        width = len(ds.covariate_cols)
-        scales = [covariates.CovariateScale((0.0,) * width, (1.0,) * width)] * len(ds.ids)
-        for sc, k in zip(final.scales, trained):
-            scales[int(k)] = sc
-        series_meta["covariate_scale"] = covariates.scales_to_dict(scales)
-        seen = ds.covariates  # the range the saved models have seen, for predict's warnings
-        series_meta["covariate_range"] = {"min": seen.min(axis=0).tolist(), "max": seen.max(axis=0).tolist()}
-    with store.staged_run(target) as tmp:
-        state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
-        state["calibration.errors"] = torch.from_numpy(cal_errors[0])
-        state["calibration.series"] = torch.from_numpy(trained[cal_errors[1]].astype(np.int64))
-        runformat.write(tmp, cfg, data, training, _versions(), state, series_meta, scores)
-        if holdout is not None:
-            output.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
-        if by_series is not None and ds.panel:
-            output.write_csv(by_series, tmp / "metrics_by_series.csv")
-        history = pd.DataFrame(fit1.history + (final.history if final is not fit1 else []))
-        history.columns = ["phase", "member", "epoch", "loss", "val_loss"]
-        output.write_csv(
-            history if cfg.train.ensemble > 1 else history.drop(columns="member"), tmp / "history.csv"
-        )
-        if plot and holdout is not None:
-            from forecast.runs.plot import plot_series
-
-            title = f"{cfg.model.kind.value.upper()} hold-out: {scores.get('verdict', '')}".replace(
-                "warning: ", ""
-            )
-            plot_series(recent_history(ds, w.season, w.horizon), tmp / "forecast.png", title, holdout=holdout)
-    latest = store.update_latest(runs_dir, target)
-    return TrainOutcome(
-        run_dir=target,
-        latest=latest,
-        config=cfg,
-        metrics=scores,
-        holdout=holdout,
-        best_epoch=int(np.median(fit1.best_epochs)),
-        epochs_run=fit1.epochs_run,
-        seconds=training["seconds"],
-        warnings=t.warnings,
-    )
-
-
-def recent_history(
-    ds: dataset.Dataset, season: int, horizon: int, only: list[str] | None = None
-) -> dict[str, pd.Series]:
-    """The last ten seasons (at least six horizons) of each series, for pictures."""
-    from forecast.runs.plot import MAX_PANELS
-
-    keep = max(10 * season, 6 * horizon)
-    out: dict[str, pd.Series] = {}
-    for k, uid in enumerate(ds.ids):
-        if (only and str(uid) not in only) or len(out) >= MAX_PANELS:
-            continue
-        rows = ds.rows(k)
-        out[str(uid)] = pd.Series(ds.values[rows], index=ds.dates[rows]).iloc[-keep:]
-    return out
-
-
-def _all_transforms(
-    fitted: list[windows.SeriesTransform], trained: np.ndarray, n: int
-) -> list[windows.SeriesTransform]:
-    """One transform per series: the fitted ones, identity for the seasonal-naive series."""
-    identity = windows.SeriesTransform("none", False, 0.0, 1.0, fitted[0].season, None, fitted[0].level_len)
-    out = [identity] * n
-    for t, k in zip(fitted, trained):
-        out[int(k)] = t
-    return out
-
-
-def _versions() -> dict[str, str]:
-    import torch
-
-    return {
-        "forecast": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-    }
+    return warnings
