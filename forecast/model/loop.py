@@ -110,10 +110,12 @@ def fit(
     ctx: distributed.Context = distributed.SINGLE,
     warm: bool = False,
 ) -> TrainResult:
-    """Train ``model`` in place on windows ``train_idx``; keep the weights of the epoch with the
-    lowest loss on ``val_idx`` if any (``plateau`` schedule: stop after ``patience`` epochs
-    without a new best; ``onecycle``: run every epoch, the learning rate rising to ``cfg.lr``
-    over the first 30% of steps and annealing to near zero).
+    """Train ``model`` in place on windows ``train_idx``.
+
+    ``plateau`` schedule: keep the weights of the epoch with the lowest loss on ``val_idx`` (if
+    any) and stop after ``patience`` epochs without a new best. ``onecycle``: run every epoch,
+    the learning rate rising to ``cfg.lr`` over the first 30% of steps and annealing to near
+    zero, and keep the last weights (the validation loss is reported only).
 
     ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count);
     ``warm``: ``model`` is already trained; continue at ``WARM_LR`` x ``cfg.lr``, constant.
@@ -154,7 +156,7 @@ def fit(
         score = val_loss if val_loss is not None else train_loss
         if score < best_loss:
             best_loss, best_epoch = score, epoch
-            if val is not None:
+            if val is not None and cycle is None:  # one-cycle keeps its last, annealed weights
                 best_state = copy.deepcopy(model.state_dict())
         history.append((epoch, train_loss, val_loss))
         if on_epoch is not None:
@@ -165,7 +167,7 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     else:
-        best_epoch = len(history)  # no validation: the last epoch is the model we keep
+        best_epoch = len(history)  # no validation, or one-cycle: the last epoch is the model we keep
     model.eval()
     return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
 

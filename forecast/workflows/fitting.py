@@ -7,6 +7,7 @@ No I/O: ``workflows.train`` and ``workflows.backtest`` call these in order and w
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable
@@ -209,10 +210,13 @@ def fit_members(
     on_epoch: Callable[[str, EpochInfo], None] | None,
     epochs: list[int] | None = None,
     ctx: distributed.Context = distributed.SINGLE,
+    warm: Fitted | None = None,
 ) -> Fitted:
     """Fit the transforms, then one model per ensemble member (seed, seed + 1, ...), on every
     value of ``panel`` (and its covariates over those rows).
 
+    ``epochs[k]``: train member k exactly that long, without validation (a refit). ``warm``:
+    each member continues from a copy of that fit's member k instead of new weights.
     Under torchrun every process fits every member together (DDP, same seeds)."""
     from forecast.model.loop import fit, seed_everything
     from forecast.model.networks import build_model
@@ -241,12 +245,12 @@ def fit_members(
     fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales)
     for k in range(cfg.train.ensemble):
         rng = seed_everything(cfg.train.seed + k)
-        model = build_model(cfg.model)
+        model = build_model(cfg.model) if warm is None else copy.deepcopy(warm.models[k])
         label = stage if cfg.train.ensemble == 1 else f"{stage} {k + 1}/{cfg.train.ensemble}"
         callback = (lambda info, label=label: on_epoch(label, info)) if on_epoch else None
         n_epochs = epochs[k] if epochs else None
         result = fit(
-            model, ws, train_idx, val_idx, cfg.train, rng, epochs=n_epochs, on_epoch=callback, ctx=ctx
+            model, ws, train_idx, val_idx, cfg.train, rng, n_epochs, callback, ctx, warm=warm is not None
         )
         fitted.models.append(model)
         fitted.best_epochs.append(result.best_epoch)

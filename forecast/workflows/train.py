@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import RunConfig
+from forecast.core.config import RunConfig, Schedule
 from forecast.core.errors import DataError, RunError, UsageError
 from forecast.data import dataset
+from forecast.data.panel import Panel
 from forecast.model import covariates, distributed
 from forecast.runs import run as runformat
 from forecast.runs import store
-from forecast.workflows.fitting import fit_members, panel_of, resolve
+from forecast.workflows.fitting import Fitted, fit_members, panel_of, resolve
 from forecast.workflows.holdout import empty_interval_advice, score_holdout
 from forecast.workflows.save import FALLBACK, MODEL, Trained, save
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
 __all__ = ["TrainOutcome", "train", "LEVELS", "MODEL", "FALLBACK"]
 
 LEVELS = (80, 95)
+WARM_SHARE = 0.2  # a warm refit trains this share of the one-cycle budget
 
 
 @dataclass
@@ -196,7 +198,7 @@ def _fit_and_score(
             scored = score_holdout(cfg, ds, fit1, before, levels)
     final, fitted_rows = fit1, panel.lengths - w.test_size
     if w.test_size and cfg.train.refit:
-        final = fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
+        final = _refit(cfg, trained, fit1, on_epoch, ctx)
         warnings += [m for m in final.warnings if m not in warnings]
         fitted_rows = panel.lengths
     if scored is None:
@@ -205,6 +207,22 @@ def _fit_and_score(
     if empty and scored.holdout is not None:
         warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), trained.lengths))
     return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world)
+
+
+def _refit(
+    cfg: RunConfig,
+    trained: Panel,
+    fit1: Fitted,
+    on_epoch: Callable[[str, EpochInfo], None] | None,
+    ctx: distributed.Context,
+) -> Fitted:
+    """The saved models, fitted on every value: ``plateau`` trains new ones for each member's
+    best epoch count; ``onecycle`` continues from the scored models for a fifth of the budget
+    (``WARM_SHARE``, at least one epoch) at a tenth of the peak learning rate."""
+    if cfg.train.schedule is Schedule.plateau:
+        return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
+    epochs = max(1, round(WARM_SHARE * cfg.train.epochs))
+    return fit_members(cfg, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
 
 
 def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:

@@ -1,0 +1,83 @@
+"""Training schedules: ``plateau`` (early stopping, refit from scratch) and ``onecycle`` (a fixed
+budget with a one-cycle learning rate, then a warm refit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import invoke
+
+from forecast.core.config import Device, ModelConfig, Schedule, TrainConfig
+from forecast.model import loop, networks
+from forecast.model.windows import make_panel
+
+NET = ["--hidden-size", "8", "--layers", "1", "--no-plot", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # train points ./runs/latest at its run
+
+
+def test_onecycle_runs_its_whole_budget_then_refits_warm(
+    seasonal_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = []
+    real = networks.build_model
+
+    def counting(cfg):
+        built.append(cfg)
+        return real(cfg)
+
+    monkeypatch.setattr(networks, "build_model", counting)
+    out = tmp_path / "run"
+    result = invoke(
+        "train", seasonal_csv, "--schedule", "onecycle", "--epochs", 10, "--patience", 1, "--out", out, *NET
+    )
+    assert result.exit_code == 0, result.output
+    history = pd.read_csv(out / "history.csv")
+    assert (history["phase"] == "train").sum() == 10  # patience 1 stops nothing: the budget is fixed
+    assert (history["phase"] == "refit").sum() == 2  # a fifth of the budget
+    assert len(built) == 1  # the refit continues from the trained model
+    settings = pd.read_json(out / "config.json", typ="series")["settings"]
+    assert settings["train"]["schedule"] == "onecycle"
+
+
+def test_plateau_refits_from_scratch(
+    seasonal_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = []
+    real = networks.build_model
+    monkeypatch.setattr(networks, "build_model", lambda cfg: built.append(cfg) or real(cfg))
+    result = invoke("train", seasonal_csv, "--epochs", 4, "--out", tmp_path / "run", *NET)
+    assert result.exit_code == 0, result.output
+    assert len(built) == 2
+
+
+def test_onecycle_learning_rate_rises_then_anneals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate peaks at --lr about 30% of the way through and ends far below it."""
+    rates: list[float] = []
+    real_step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    z = [np.sin(np.arange(200) / 3.0)]
+    ws = make_panel(z, 12, 1, 1, [np.arange(200)])
+    idx = np.arange(len(ws))
+    cfg = TrainConfig(
+        epochs=10, batch_size=32, lr=1e-2, schedule=Schedule.onecycle, device=Device.cpu, patience=1
+    )
+    model = networks.build_model(ModelConfig(hidden_size=4, layers=1, output_size=1))
+    result = loop.fit(model, ws, idx[:150], idx[150:], cfg, loop.seed_everything(0))
+    assert result.epochs_run == 10 and result.best_epoch == 10
+    peak = int(np.argmax(rates))
+    assert max(rates) == pytest.approx(1e-2, rel=0.05)
+    assert 0.2 < peak / len(rates) < 0.4
+    assert rates[-1] < 1e-4 and rates[0] < 1e-3
