@@ -15,6 +15,7 @@ import numpy as np
 
 from forecast.core.config import Deseason, Scaler
 from forecast.model import windows
+from forecast.model.transforms import fit_transforms
 
 SEASON, HORIZON, LOOKBACK = 12, 18, 24
 
@@ -30,7 +31,7 @@ def load() -> list[np.ndarray]:
 def panel(series: list[np.ndarray]) -> tuple[windows.WindowSet, np.ndarray]:
     """Transforms fitted per series, windows over the panel (views) and the training starts."""
     positions = [np.arange(len(y)) for y in series]
-    transforms, _ = windows.fit_transforms(series, positions, Scaler.window, Deseason.auto, SEASON, LOOKBACK)
+    transforms, _ = fit_transforms(series, positions, Scaler.window, Deseason.auto, SEASON, LOOKBACK)
     z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     ws = windows.make_panel(z, LOOKBACK, HORIZON, transforms[0].level_len)
     lengths = np.array([len(y) for y in series])

@@ -343,16 +343,16 @@ def test_covariates_from_a_config_file(promo_csv: Path, tmp_path: Path) -> None:
 def test_tampered_covariate_scales_are_refused(promo_run: Path, tmp_path: Path) -> None:
     import shutil
 
-    from forecast.runs import store
+    from forecast.runs import files
 
     copy = tmp_path / "copy"
     shutil.copytree(promo_run, copy)
     series = json.loads((copy / "series.json").read_text())
     del series["covariate_scale"]
-    store.write_json(copy / "series.json", series)
+    files.write_json(copy / "series.json", series)
     meta = json.loads((copy / "config.json").read_text())
-    meta["series_sha256"] = store.sha256_file(copy / "series.json")
-    store.write_json(copy / "config.json", meta)
+    meta["series_sha256"] = files.sha256_file(copy / "series.json")
+    files.write_json(copy / "config.json", meta)
     result = invoke("predict", "--run", copy, "--future", future_csv(tmp_path / "f.csv", [0] * 12))
     assert result.exit_code == 4 and "covariate_scale" in result.output
 

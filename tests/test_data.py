@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from forecast.core.config import DataConfig, Fill
 from forecast.core.errors import DataError, UsageError
 from forecast.data.dataset import Dataset, file_sha256, read
-from forecast.data.grid import season_length
+from forecast.data.frequency import season_length
 
 FILLS = [Fill.ffill, Fill.interpolate, Fill.zero]
 
@@ -677,7 +677,7 @@ def test_season_length(freq: str, season: int) -> None:
 
 def test_half_hourly_data_get_the_day_as_season(tmp_path: Path) -> None:
     """Regression: 30-minute load was read with season 1, so its night-time shape was lost."""
-    from forecast.data.grid import season_phase
+    from forecast.data.frequency import season_phase
 
     t = np.arange(48 * 6)
     values = 100 + 30 * np.sin(2 * np.pi * t / 48)
@@ -881,7 +881,8 @@ def test_bad_value_line_counts_blank_lines(tmp_path: Path) -> None:
 
 
 def test_describe_equals_a_loop_over_series() -> None:
-    from forecast.data.grid import describe, fmt_date
+    from forecast.data.dates import fmt_date
+    from forecast.data.grid import describe
 
     rng = np.random.default_rng(3)
     parts = []

@@ -21,7 +21,7 @@ from forecast.model.distributed import Context
 from forecast.model.loop import choose_threads, fit, seed_everything
 from forecast.model.networks import build_model
 from forecast.model.windows import make, split_panel
-from forecast.workflows import predict
+from forecast.workflows import predict, saved_run
 
 HERE = Path(__file__).resolve().parent
 # an easy panel and settings under which two processes and one train the same model
@@ -206,7 +206,7 @@ def test_torchrun_train_writes_one_run_that_matches_one_process(tmp_path: Path) 
     card = invoke(*["info", str(run)])
     assert card.exit_code == 0, card.output
     assert "on cpu x 2 processes" in card.output, card.output
-    loaded = predict.load_run(run)
+    loaded = saved_run.load_run(run)
     forecast = predict.predict(run).frame
     assert len(forecast) == 12 * loaded.config.window.horizon and np.isfinite(forecast["forecast"]).all()
 

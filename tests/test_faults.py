@@ -44,10 +44,10 @@ def test_diverged_retrain_is_exit_5_and_keeps_latest(sample_csv: Path, tmp_path:
 def test_new_run_names_never_collide(sample_csv: Path, tmp_path: Path, monkeypatch) -> None:
     import datetime as dt
 
-    from forecast.runs import store
+    from forecast.runs import dirs
 
     frozen = dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.timezone.utc)
-    monkeypatch.setattr(store, "_now", lambda: frozen)  # every run starts in the same instant
+    monkeypatch.setattr(dirs, "_now", lambda: frozen)  # every run starts in the same instant
     runs = tmp_path / "runs"
     for _ in range(2):
         result = invoke("backtest", sample_csv, "--runs-dir", runs, "--folds", 1, "--no-plot", *FAST)
@@ -85,7 +85,7 @@ def test_killed_train_leaves_nothing_the_next_does_not_remove(seasonal_csv: Path
 def _swap_in_subprocess(data: Path, out: Path, exchange: bool):
     """A retrain into ``out`` that pauses in the middle of its swap (test hook), to be killed there."""
 
-    patch = "" if exchange else "from forecast.runs import store; store._exchange = lambda *args: False; "
+    patch = "" if exchange else "from forecast.runs import staging; staging._exchange = lambda *args: False; "
     code = f"import sys; {patch}from forecast.__main__ import run; sys.argv[0] = 'forecast'; run()"
     args = ["train", str(data), "--out", str(out), "--runs-dir", str(out.parent), *FAST]
     env = dict(os.environ, FORECAST_TEST_SWAP_PAUSE="60")
@@ -101,7 +101,7 @@ def _wait_until(condition, timeout: float = 120.0) -> None:
 
 
 def test_kill_during_swap_keeps_a_run_in_place(seasonal_csv: Path, tmp_path: Path) -> None:
-    from forecast.workflows.predict import load_run
+    from forecast.workflows.saved_run import load_run
 
     runs = tmp_path / "runs"
     good = runs / "good"
@@ -157,14 +157,14 @@ def test_dead_writers_temporaries_are_removed(seasonal_csv: Path, tmp_path: Path
 # item 22: predict and a retrain of the same run take turns
 def test_retrain_waits_for_a_reading_predict(seasonal_csv: Path, tmp_path: Path) -> None:
 
-    from forecast.runs import store
+    from forecast.runs import locks
 
     runs = tmp_path / "runs"
     good = runs / "good"
     _train(seasonal_csv, good)
     old = (good / "config.json").read_bytes()
     args = ["train", str(seasonal_csv), "--out", str(good), "--runs-dir", str(runs), *FAST]
-    with store.reading(good, wait=0):  # what predict holds while it reads the run
+    with locks.reading(good, wait=0):  # what predict holds while it reads the run
         proc = subprocess.Popen([*FORECAST, *args], stderr=subprocess.PIPE, text=True)
         staged = lambda: any((p / "config.json").exists() for p in runs.glob(".tmp-good-*"))  # noqa: E731
         _wait_until(staged)  # trained and staged: only the swap is left
@@ -175,11 +175,11 @@ def test_retrain_waits_for_a_reading_predict(seasonal_csv: Path, tmp_path: Path)
 
 
 def test_predict_waits_for_a_swap(seasonal_csv: Path, tmp_path: Path) -> None:
-    from forecast.runs import store
+    from forecast.runs import locks
 
     good = tmp_path / "runs" / "good"
     _train(seasonal_csv, good)
-    with store._locked(good, shared=False, wait=0):  # a retrain swapping its run in
+    with locks.locked(good, shared=False, wait=0):  # a retrain swapping its run in
         result = invoke("predict", "--run", good, "--wait", "0.2", "-q")
         assert result.exit_code == 4 and "being swapped in" in result.stderr, result.output
     result = invoke("predict", "--run", good, "-q")

@@ -177,7 +177,7 @@ def test_gap_in_one_series_named_and_filled(tmp_path: Path) -> None:
 def test_ensemble_is_median_of_members(tmp_path: Path) -> None:
     from forecast.model.rollforward import forecast_panel
     from forecast.workflows.fitting import calendar_of
-    from forecast.workflows.predict import load_run
+    from forecast.workflows.saved_run import load_run
 
     path = tmp_path / "p.csv"
     make_panel(n_series=5, length=60, short_every=0).to_csv(path, index=False)
@@ -375,7 +375,7 @@ def test_a_series_with_negative_values_leaves_the_others_intervals_alone(tmp_pat
 
 def test_mixed_panel_scales_negative_series_to_the_log_series_step() -> None:
     from forecast.core.config import Deseason, Scaler
-    from forecast.model.windows import fit_transforms, log_step
+    from forecast.model.transforms import fit_transforms, log_step
 
     frame = _wide_with_a_change_column()
     series = [frame[c].to_numpy() for c in frame.columns[1:]]

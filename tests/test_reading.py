@@ -261,7 +261,7 @@ def test_day_first_is_recorded_for_predict(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     # newer rows whose days are all 12 or less: read day first like the training data
     from forecast.core.config import RunConfig
-    from forecast.workflows.predict import read_like_training
+    from forecast.workflows.predict_inputs import read_like_training
 
     newer = pd.date_range("2012-02-01", periods=12, freq="D")
     source = _csv(tmp_path, _dated(newer, "%d/%m/%Y"), "new.csv")

@@ -68,7 +68,7 @@ def test_signal_stops_at_once_and_writes_nothing(
 
 
 def test_sigkill_never_damages_the_previous_run(seasonal_csv: Path, tmp_path: Path) -> None:
-    from forecast.workflows.predict import load_run
+    from forecast.workflows.saved_run import load_run
 
     runs = tmp_path / "runs"
     good = runs / "good"
@@ -131,7 +131,7 @@ def test_pickle_weights_refused_via_cli(seasonal_csv: Path, tmp_path: Path) -> N
     weights = out / "model.safetensors"
     weights.write_bytes(pickle.dumps({"w": Payload()}))
     config = json.loads((out / "config.json").read_text())
-    from forecast.runs.store import sha256_file
+    from forecast.runs.files import sha256_file
 
     config["weights"]["sha256"] = sha256_file(weights)  # an attacker rewrites the hash too
     (out / "config.json").write_text(json.dumps(config))

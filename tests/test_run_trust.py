@@ -24,7 +24,7 @@ from forecast.core.config import ModelConfig, ModelKind
 from forecast.core.errors import RunError
 from forecast.model.networks import build_model, state_shapes
 from forecast.runs import check
-from forecast.runs.store import sha256_file
+from forecast.runs.files import sha256_file
 
 
 @pytest.fixture(scope="module")

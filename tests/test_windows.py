@@ -7,14 +7,8 @@ import pandas as pd
 import pytest
 
 from forecast.core.config import Deseason, Scaler
-from forecast.model.windows import (
-    fit_transform,
-    make,
-    normalise_inputs,
-    seasonal_indices,
-    seasonality_test,
-    split_panel,
-)
+from forecast.model.transforms import fit_transform, seasonal_indices, seasonality_test
+from forecast.model.windows import make, normalise_inputs, split_panel
 
 
 def test_many_to_many_windows_exact() -> None:
@@ -130,7 +124,7 @@ def test_sklearn_scalers_fit_on_given_part_only(scaler: Scaler) -> None:
 
 
 def test_transform_json_round_trip() -> None:
-    from forecast.model.windows import SeriesTransform
+    from forecast.model.transforms import SeriesTransform
 
     y = 50 + 10 * np.sin(np.arange(60) * 2 * np.pi / 12)
     t, _ = fit_transform(y, np.arange(60), Scaler.window, Deseason.on, 12, 24)
@@ -162,7 +156,7 @@ def test_seasonal_positions_are_respected() -> None:
 
 
 def test_transform_rows_equal_each_series_transform() -> None:
-    from forecast.model.windows import SeriesTransform, TransformRows
+    from forecast.model.transforms import SeriesTransform, TransformRows
 
     rng = np.random.default_rng(2)
     transforms = [
@@ -182,7 +176,7 @@ def test_transform_rows_equal_each_series_transform() -> None:
 
 
 def test_calendar_features_follow_the_months() -> None:
-    from forecast.data.grid import season_phase
+    from forecast.data.frequency import season_phase
     from forecast.model.windows import Calendar, make_panel
 
     anchor = pd.Timestamp("2020-03-01")  # March: slot 2 of 12
@@ -211,6 +205,6 @@ def test_calendar_features_follow_the_months() -> None:
     ],
 )
 def test_season_phase(freq: str, anchor: str, season: int, phase: int) -> None:
-    from forecast.data.grid import season_phase
+    from forecast.data.frequency import season_phase
 
     assert season_phase(pd.Timestamp(anchor), freq, season) == phase

@@ -159,10 +159,10 @@ def predict_cmd(
 
     Writes CSV date,forecast,lo-80,hi-80,lo-95,hi-95 (panels: series first, method last) atomically and shows it as a table.
     """
-    from forecast.runs import store
+    from forecast.runs import dirs, files
 
-    store.recover(run)  # a swap killed half-way left the run aside: put it back first
-    store.resolve_run(run)  # no run: say so before the heavy imports (torch)
+    dirs.recover(run)  # a swap killed half-way left the run aside: put it back first
+    files.resolve_run(run)  # no run: say so before the heavy imports (torch)
     from forecast.workflows.predict import predict
 
     rep = Reporter(as_json, quiet)

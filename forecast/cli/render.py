@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from forecast.runs.store import plain_json
+from forecast.runs.files import plain_json
 
 
 class Reporter:

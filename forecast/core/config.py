@@ -108,7 +108,7 @@ _FREQ_WORDS = {
     "daily": "D", "weekly": "W", "monthly": "M", "quarterly": "Q", "yearly": "Y", "annual": "Y",
     "annually": "Y", "hourly": "h", "half-hourly": "30min", "minutely": "min", "business": "B",
 }  # fmt: skip
-_FREQ_FAMILIES = ("M", "Q", "Y", "W")  # placed on the data's first date: grid.anchored_freq
+_FREQ_FAMILIES = ("M", "Q", "Y", "W")  # placed on the data's first date: frequency.anchored_freq
 _FREQ_RENAMED = {  # spellings older pandas took, as pandas 2.2+ writes them
     "A": "Y", "H": "h", "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns", "BM": "BME", "BQ": "BQE",
     "BA": "BYE", "BY": "BYE", "SM": "SME", "AS": "YS", "BAS": "BYS", "BH": "bh", "CBM": "CBME",
@@ -122,7 +122,7 @@ FREQ_SPELLINGS = (
 
 def normalise_freq(text: str) -> str:
     """``--freq`` as pandas spells it, or a family code (``M``, ``Q``, ``Y``, ``W``, with an optional
-    multiple) that ``data.grid.anchored_freq`` places on the data's first date (month start or end,
+    multiple) that ``data.frequency.anchored_freq`` places on the data's first date (month start or end,
     the first date's month or weekday). UsageError naming the accepted spellings otherwise."""
     import warnings
 

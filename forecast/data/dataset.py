@@ -1,4 +1,6 @@
-"""Read a CSV into a validated long frame (``unique_id``, ``ds``, ``y``) and write outputs.
+"""The ``Dataset`` value: a CSV or Parquet file read into a validated long frame (``unique_id``,
+``ds``, ``y``, covariates) on one regular grid (``read``), and ``read_future`` for predict's
+``--future`` rows. Which column is which is ``columns``'s business; the grid is ``grid``'s.
 
 Every problem raises ``DataError`` naming the file, the column and the first bad line or
 date, with the flag that fixes it. Line numbers are the file's own (the header is line 1).
@@ -19,23 +21,17 @@ import pandas as pd
 
 from forecast.core.config import DataConfig
 from forecast.core.errors import DataError
-from forecast.data import grid
+from forecast.data import frequency, grid
 from forecast.data.cells import (
-    MISSING,
     check_zone,
-    is_number,
     is_text,
-    numeric_text,
     parse_dates,
     parse_values,
 )
+from forecast.data.columns import guess_id_col, pick_covariates, pick_date_col, pick_id_col, pick_value_cols
 from forecast.data.tables import read_table
 
 __all__ = ["Dataset", "Rows", "read", "read_rows", "read_future", "file_sha256", "covariate_columns"]
-
-_DATE_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "year")
-# names of series id columns (Nixtla's unique_id first): never a value column, the --id-col hint
-_ID_NAMES = ("unique_id", "series", "series_id", "id", "item", "item_id", "store", "store_id", "sku", "key")
 
 
 @dataclass
@@ -136,15 +132,15 @@ def read_rows(cfg: DataConfig, zone: str | None = None) -> Rows:
     with warnings.catch_warnings():  # pandas' parsing chatter
         warnings.simplefilter("ignore")
         raw = read_table(path)
-        date_col = _pick_date_col(raw, cfg, name)
-        id_col = _pick_id_col(raw, cfg, name, date_col)
-        covariates = _pick_covariates(raw, cfg, name, date_col, id_col)
+        date_col = pick_date_col(raw, cfg, name)
+        id_col = pick_id_col(raw, cfg, name, date_col)
+        covariates = pick_covariates(raw, cfg, name, date_col, id_col)
         extra = {
             col: parse_values(raw.pop(c), name, c, cfg.thousands, True, cfg.decimal)
             for col, c in zip(covariate_columns(len(covariates)), covariates)
         }
-        value_cols = _pick_value_cols(raw, cfg, name, date_col, id_col)
-        hint = None if id_col or cfg.wide else _id_hint(raw, (date_col, *value_cols))
+        value_cols = pick_value_cols(raw, cfg, name, date_col, id_col)
+        hint = None if id_col or cfg.wide else guess_id_col(raw, (date_col, *value_cols))
         dates = parse_dates(raw.pop(date_col), name, date_col, zone, cfg.dayfirst)  # popped: freed early
         zone, offsets = dates.attrs.get("zone"), dates.attrs.get("offsets", ())
         rows = _long_rows(raw, dates, value_cols, id_col, cfg, name, extra)
@@ -180,7 +176,7 @@ def read(cfg: DataConfig, zone: str | None = None) -> Dataset:
     return Dataset(
         frame=reg.frame.reset_index(drop=True),
         freq=reg.freq,
-        season=grid.season_length(reg.freq),
+        season=frequency.season_length(reg.freq),
         date_col=date_col,
         value_col=label,
         id_col=id_col,
@@ -228,7 +224,7 @@ def read_future(path: str, cfg: DataConfig, columns: tuple[str, ...], ds: Datase
         if cfg.date_col in raw.columns:
             date_col = str(cfg.date_col)
         else:
-            date_col = _pick_date_col(raw, DataConfig(path=name), name)
+            date_col = pick_date_col(raw, DataConfig(path=name), name)
         for col, flag in [*((c, "--future-covariate") for c in columns), (cfg.id_col, "the run's --id-col")]:
             if col is not None and col not in raw.columns:
                 raise DataError(f"{name}: no column '{col}' ({flag}); columns are {list(raw.columns)}")
@@ -325,105 +321,3 @@ def _series_ids(col: pd.Series, name: str, id_col: str) -> pd.Categorical:
         i = int((codes == empty[0]).argmax())
         raise DataError(f"{name}: empty series id in column '{id_col}' at line {col.index[i]}")
     return pd.Categorical.from_codes(codes, pd.Index(np.asarray(uniques, dtype=object)))
-
-
-def _pick_date_col(raw: pd.DataFrame, cfg: DataConfig, name: str) -> str:
-    cols = list(raw.columns)
-    if cfg.date_col is not None:
-        if cfg.date_col not in cols:
-            raise DataError(f"{name}: no column '{cfg.date_col}' (--date-col); columns are {cols}")
-        if cfg.date_col == cfg.value_col:
-            raise DataError(f"{name}: column '{cfg.date_col}' is both --date-col and --value-col; pick two")
-        return cfg.date_col
-    for col in cols:
-        if col.lower() in _DATE_NAMES and col != cfg.value_col:
-            return col
-    for col in cols:
-        sample = raw[col].head(50)
-        if pd.api.types.is_datetime64_any_dtype(sample.dtype) and col != cfg.value_col:
-            return col  # a typed date column (Parquet)
-        if col == cfg.value_col or not is_text(sample) or _looks_numeric(sample):
-            continue
-        try:
-            parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if parsed.notna().all():
-            return col
-    raise DataError(f"{name}: no date column found among {cols}; name it with --date-col")
-
-
-def _looks_numeric(col: pd.Series) -> bool:
-    if not is_text(col):
-        return is_number(col)
-    return bool(pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce").notna().all())
-
-
-def _pick_id_col(raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str) -> str | None:
-    if cfg.id_col is None:
-        return None
-    if cfg.id_col not in raw.columns:
-        raise DataError(f"{name}: no column '{cfg.id_col}' (--id-col); columns are {list(raw.columns)}")
-    if cfg.id_col in (date_col, cfg.value_col):
-        raise DataError(f"{name}: column '{cfg.id_col}' cannot be both --id-col and the date or value column")
-    return cfg.id_col
-
-
-def _pick_covariates(
-    raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str, id_col: str | None
-) -> tuple[str, ...]:
-    """The covariate columns, checked to exist: past-observed ones first, then those known ahead."""
-    names = (*cfg.covariates, *cfg.future_covariates)
-    for col in names:
-        flag = "--covariate" if col in cfg.covariates else "--future-covariate"
-        if col not in raw.columns:
-            raise DataError(f"{name}: no column '{col}' ({flag}); columns are {list(raw.columns)}")
-        if col in (date_col, id_col, cfg.value_col):
-            raise DataError(f"{name}: column '{col}' ({flag}) is also the date, id or value column")
-    return names
-
-
-def _pick_value_cols(
-    raw: pd.DataFrame, cfg: DataConfig, name: str, date_col: str, id_col: str | None
-) -> list[str]:
-    cols = list(raw.columns)
-    if cfg.value_col is not None:
-        if cfg.value_col not in cols:
-            raise DataError(f"{name}: no column '{cfg.value_col}' (--value-col); columns are {cols}")
-        return [cfg.value_col]
-    others = [c for c in cols if c not in (date_col, id_col)]
-    if not others:
-        raise DataError(f"{name}: the only columns are {cols}; add a value column")
-    if not cfg.wide and id_col is None:  # a numeric unique_id (Nixtla) is no value column
-        others = [c for c in others if c.lower() not in _ID_NAMES] or others
-    numeric = [c for c in others if _mostly_numeric(raw[c], cfg.thousands, cfg.decimal)]
-    if not numeric:  # numbers with an undeclared thousands separator, or one column of bad cells
-        numeric = [c for c in others if _mostly_numeric(raw[c], ",")] or others[:1] * (len(others) == 1)
-    if not numeric:
-        raise DataError(f"{name}: no numeric value column among {others}; name it with --value-col")
-    if len(numeric) == 1 or (cfg.wide and id_col is None):
-        return numeric
-    raise DataError(
-        f"{name}: several numeric columns {numeric}; pick one with --value-col"
-        + ("" if id_col else ", or read each column as a series with --wide")
-    )
-
-
-def _id_hint(raw: pd.DataFrame, used: tuple[str, ...]) -> str | None:
-    """The column that likely holds series ids: one named like an id, else the first text column."""
-    rest = [c for c in raw.columns if c not in used]
-    named = [c for c in rest if c.lower() in _ID_NAMES]
-    if named:
-        return named[0]
-    text = [c for c in rest if is_text(raw[c]) and not _looks_numeric(raw[c].head(50))]
-    return text[0] if text else None
-
-
-def _mostly_numeric(col: pd.Series, thousands: str | None, decimal: str = ".") -> bool:
-    if not is_text(col):
-        return is_number(col)
-    text = numeric_text(col.str.strip(), thousands, decimal)
-    present = text[~text.isin(MISSING)]
-    if present.empty:
-        return False
-    return bool(pd.to_numeric(present, errors="coerce").notna().mean() >= 0.5)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.errors import OutputError, UsageError
+from forecast.data.dates import date_text
 
 __all__ = ["CsvWriter", "write_csv", "pid_alive", "remove_stale_temporaries"]
 
@@ -153,7 +154,7 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
             arrays[str(name)] = pa.array(col.to_numpy())
         elif pd.api.types.is_datetime64_any_dtype(col.dtype):
             dates = pd.DatetimeIndex(col)
-            text = dates.strftime("%Y-%m-%d" if (dates == dates.normalize()).all() else "%Y-%m-%d %H:%M:%S")
+            text = date_text(dates)
             arrays[str(name)] = pa.array(np.asarray(text, dtype=object), type=pa.string(), from_pandas=True)
         else:
             cells = col.to_numpy(dtype=object)

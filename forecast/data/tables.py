@@ -55,6 +55,35 @@ def read_table(path: Path) -> pd.DataFrame:
     refused. A line over ``MAX_LINE_BYTES`` or more than ``config.MAX_COLUMNS`` columns is
     refused before anything is parsed.
     """
+    magic = _magic(path)
+    if magic.startswith(b"PAR1") or path.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_parquet(path)
+    kind = next((k for m, k in _COMPRESSION_MAGIC.items() if magic.startswith(m)), None)
+    if path.suffix.lower() in _EXCEL_SUFFIXES or magic.startswith(_OLE_MAGIC) or _is_office_zip(path, kind):
+        raise DataError(f"{path}: Excel files are not read: save as CSV (UTF-8) and give that file")
+    text = _head_text(path, kind)
+    lines = re.split(r"\r\n|\r|\n", text)  # the line breaks pandas knows, not str.splitlines' extras
+    skip = next((i for i, ln in enumerate(lines) if ln.strip()), 0)  # blank lines above the header
+    _check_size(path, lines, skip)
+    _check_columns(path, lines[skip], skip)  # before the sniffer reads a huge header
+    sep = _sniff_separator(lines[skip:])
+    raw = _read_csv_arrow(path, kind, sep, skip, lines[skip])
+    if raw is None:  # anything unusual: pandas' parser, which also words the errors
+        raw = _read_csv_pandas(path, kind, sep, skip)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.index = raw.index + skip + 2
+    blank = np.ones(len(raw), dtype=bool)
+    for col in raw.columns:
+        blank &= _blank_cells(raw[col])
+    if blank.any():
+        raw = raw[~blank]  # blank or all-empty rows
+    if raw.empty:
+        raise DataError(f"{path}: has a header but no data rows")
+    return raw
+
+
+def _magic(path: Path) -> bytes:
+    """The first 8 bytes of ``path``, after checking it is a readable regular file."""
     try:
         if not path.exists():
             raise DataError(f"{path}: no such file; check the path")
@@ -63,16 +92,16 @@ def read_table(path: Path) -> pd.DataFrame:
         if not path.is_file():
             raise DataError(f"{path}: is not a regular file; give the path of a CSV file")
         with open(path, "rb") as fh:
-            magic = fh.read(8)
+            return fh.read(8)
     except OSError as exc:
         raise DataError(
             f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions"
         ) from None
-    if magic.startswith(b"PAR1") or path.suffix.lower() in _PARQUET_SUFFIXES:
-        return _read_parquet(path)
-    kind = next((k for m, k in _COMPRESSION_MAGIC.items() if magic.startswith(m)), None)
-    if path.suffix.lower() in _EXCEL_SUFFIXES or magic.startswith(_OLE_MAGIC) or _is_office_zip(path, kind):
-        raise DataError(f"{path}: Excel files are not read: save as CSV (UTF-8) and give that file")
+
+
+def _head_text(path: Path, kind: str | None) -> str:
+    """The start of the (decompressed) file as text, the whole header line at least; DataError
+    for UTF-16, binary, non-UTF-8 or empty files."""
     try:
         with _open(path, kind) as fh:
             head = fh.read(_SNIFF_BYTES)
@@ -102,24 +131,7 @@ def read_table(path: Path) -> pd.DataFrame:
             ) from None
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a CSV with a header row")
-    lines = re.split(r"\r\n|\r|\n", text)  # the line breaks pandas knows, not str.splitlines' extras
-    skip = next((i for i, ln in enumerate(lines) if ln.strip()), 0)  # blank lines above the header
-    _check_size(path, lines, skip)
-    _check_columns(path, lines[skip], skip)  # before the sniffer reads a huge header
-    sep = _sniff_separator(lines[skip:])
-    raw = _read_csv_arrow(path, kind, sep, skip, lines[skip])
-    if raw is None:  # anything unusual: pandas' parser, which also words the errors
-        raw = _read_csv_pandas(path, kind, sep, skip)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw.index = raw.index + skip + 2
-    blank = np.ones(len(raw), dtype=bool)
-    for col in raw.columns:
-        blank &= _blank_cells(raw[col])
-    if blank.any():
-        raw = raw[~blank]  # blank or all-empty rows
-    if raw.empty:
-        raise DataError(f"{path}: has a header but no data rows")
-    return raw
+    return text
 
 
 def _open(path: Path, kind: str | None) -> BinaryIO:

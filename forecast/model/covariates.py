@@ -34,6 +34,7 @@ __all__ = [
     "scales_from_dict",
     "features",
     "hold_past",
+    "rolled_steps",
     "roll_extra",
 ]
 
@@ -112,9 +113,16 @@ def hold_past(window: np.ndarray, known: int, past: int) -> np.ndarray:
     return out
 
 
+def rolled_steps(horizon: int, out_len: int) -> int:
+    """Steps a roll-forward of ``horizon`` produces: ``horizon`` rounded up to whole model
+    outputs of ``out_len`` steps (each pass of the network gives ``out_len``; the surplus is cut)."""
+    return math.ceil(horizon / out_len) * out_len
+
+
 def roll_extra(horizon: int, lead: int) -> int:
-    """Positions after an origin that a roll-forward of ``horizon`` steps reads inputs at."""
-    return (math.ceil(horizon / lead) - 1) * lead
+    """Positions after an origin that a roll-forward of ``horizon`` steps reads inputs at: all
+    it produces but the last pass's output, which no later pass reads."""
+    return rolled_steps(horizon, lead) - lead
 
 
 def scales_to_dict(scales: Sequence[CovariateScale]) -> dict[str, Any]:

@@ -115,15 +115,8 @@ def fit(
     they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
     sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
     """
-    if len(train_idx) == 0:
-        raise TrainingError("no training windows: the series is too short for lookback + horizon")
     total = epochs or cfg.epochs
-    per_epoch = min(len(train_idx), cfg.windows_per_epoch)
-    if per_epoch < ctx.world:
-        raise TrainingError(
-            f"{per_epoch} training windows per epoch cannot be shared by {ctx.world} processes; "
-            "run fewer processes (--nproc-per-node) or train as one process"
-        )
+    per_epoch = _windows_per_epoch(train_idx, cfg, ctx)
     batch_size = cfg.batch_size or auto_batch_size(per_epoch)  # the global batch
     step = distributed.local_batch(batch_size, ctx)  # this process's part of it
     device = distributed.device_for(resolve_device(cfg.device), ctx)
@@ -134,36 +127,17 @@ def fit(
         torch.manual_seed(torch.initial_seed() + ctx.rank)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
-    if len(val_idx) > _MAX_VAL_WINDOWS:
-        val_idx = np.sort(rng.choice(val_idx, _MAX_VAL_WINDOWS, replace=False))
-    val = val_idx if len(val_idx) else None
+    val = _validation_windows(val_idx, rng)
     best_loss, best_epoch, best_state = math.inf, 0, None
     history: list[tuple[int, float, float | None]] = []
     start = time.perf_counter()
     stopped_early = False
     for epoch in range(1, total + 1):
-        net.train()
         # a fresh sample each epoch, the same on every process; each takes its shard
         order = distributed.shard(rng.permutation(train_idx)[:per_epoch], ctx)
-        running, seen, bad = 0.0, 0, 0.0
-        for lo in range(0, len(order), step):
-            x, y = _tensors(train, order[lo : lo + step], device)
-            optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(net(x), y)
-            if not torch.isfinite(loss):
-                if not ctx.active:
-                    raise _diverged(loss.item(), epoch)
-                bad = 1.0  # the other processes wait in backward for this one: stop together below
-            loss.backward()
-            if cfg.clip_grad:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-            optimiser.step()
-            running += loss.item() * len(x)
-            seen += len(x)
-        running, seen, bad = distributed.all_sum([running, seen, bad], ctx)
-        if bad:
-            raise _diverged(math.nan, epoch)
-        train_loss = running / seen
+        train_loss = _train_epoch(
+            net, model, train, order, step, device, optimiser, loss_fn, cfg.clip_grad, epoch, ctx
+        )
         val_loss = _evaluate(model, loss_fn, train, val, device, ctx) if val is not None else None
         score = val_loss if val_loss is not None else train_loss
         if score < best_loss:
@@ -182,6 +156,63 @@ def fit(
         best_epoch = len(history)  # no validation: the last epoch is the model we keep
     model.eval()
     return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
+
+
+def _validation_windows(val_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """The windows early stopping scores (a fixed random subset of big sets); None if none."""
+    if len(val_idx) > _MAX_VAL_WINDOWS:
+        val_idx = np.sort(rng.choice(val_idx, _MAX_VAL_WINDOWS, replace=False))
+    return val_idx if len(val_idx) else None
+
+
+def _windows_per_epoch(train_idx: np.ndarray, cfg: TrainConfig, ctx: distributed.Context) -> int:
+    """Windows drawn each epoch; TrainingError when there are none or too few for the processes."""
+    if len(train_idx) == 0:
+        raise TrainingError("no training windows: the series is too short for lookback + horizon")
+    per_epoch = min(len(train_idx), cfg.windows_per_epoch)
+    if per_epoch < ctx.world:
+        raise TrainingError(
+            f"{per_epoch} training windows per epoch cannot be shared by {ctx.world} processes; "
+            "run fewer processes (--nproc-per-node) or train as one process"
+        )
+    return per_epoch
+
+
+def _train_epoch(
+    net: nn.Module,
+    model: nn.Module,
+    train: WindowSet,
+    order: np.ndarray,
+    step: int,
+    device: torch.device,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    clip_grad: float | None,
+    epoch: int,
+    ctx: distributed.Context,
+) -> float:
+    """One pass over this process's windows ``order`` in batches of ``step``; the mean
+    training loss over all processes. ``net`` is ``model``, wrapped under torchrun."""
+    net.train()
+    running, seen, bad = 0.0, 0, 0.0
+    for lo in range(0, len(order), step):
+        x, y = _tensors(train, order[lo : lo + step], device)
+        optimiser.zero_grad(set_to_none=True)
+        loss = loss_fn(net(x), y)
+        if not torch.isfinite(loss):
+            if not ctx.active:
+                raise _diverged(loss.item(), epoch)
+            bad = 1.0  # the other processes wait in backward for this one: stop together below
+        loss.backward()
+        if clip_grad:
+            nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+        optimiser.step()
+        running += loss.item() * len(x)
+        seen += len(x)
+    running, seen, bad = distributed.all_sum([running, seen, bad], ctx)
+    if bad:
+        raise _diverged(math.nan, epoch)
+    return running / seen
 
 
 def _diverged(value: float, epoch: int) -> TrainingError:

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from forecast.model.covariates import hold_past
-from forecast.model.windows import Calendar, SeriesTransform, TransformRows, model_inputs, normalise_inputs
+from forecast.model.transforms import SeriesTransform, TransformRows
+from forecast.model.windows import Calendar, model_inputs, normalise_inputs
 
 __all__ = ["roll_forward", "forecast_panel", "calibration_errors"]
 
@@ -33,9 +34,11 @@ def roll_forward(
     """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
     The model gives ``output_size`` steps at a time (the trained horizon, or 1 for
-    many-to-one); longer horizons feed its own outputs back as inputs. ``first`` holds the
-    grid position of each row's first value, for ``calendar`` inputs; ``exog`` (n, lookback +
-    ``covariates.roll_extra``, k) the covariate features from that position on.
+    many-to-one); longer horizons feed its own outputs back as inputs, for
+    ``covariates.rolled_steps(horizon, output_size)`` steps in all, cut to ``horizon``.
+    ``first`` holds the grid position of each row's first value, for ``calendar`` inputs;
+    ``exog`` (n, lookback + ``covariates.roll_extra``, k) the covariate features from that
+    position on.
     """
     from forecast.model.loop import choose_threads
 
@@ -48,7 +51,7 @@ def roll_forward(
     count = 0
     model.eval()
     with torch.no_grad():
-        while count < horizon:
+        while count < horizon:  # stops at covariates.rolled_steps(horizon, output_size)
             x, level = normalise_inputs(window, level_len)  # (n, lookback), (n, 1)
             start = None if first is None else first + count
             outs = []

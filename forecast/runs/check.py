@@ -24,7 +24,7 @@ from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import RunError
 
 if TYPE_CHECKING:
-    from forecast.model.windows import SeriesTransform
+    from forecast.model.transforms import SeriesTransform
 
 __all__ = [
     "MAX_CONFIG_BYTES",

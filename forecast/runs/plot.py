@@ -95,8 +95,6 @@ def _figure(
     backtest: pd.DataFrame | None,
 ) -> Any:
     """The figure of ``plot_series``: one panel per series, up to ``MAX_PANELS``."""
-    from matplotlib import dates as mdates
-
     ids = list(history)[:MAX_PANELS]
     cols = 1 if len(ids) == 1 else min(3, len(ids))
     rows = math.ceil(len(ids) / cols)
@@ -107,31 +105,7 @@ def _figure(
         squeeze=False,
     )
     for ax, uid in zip(axes.ravel(), ids):
-        hist = history[uid]
-        ax.plot(hist.index, hist.to_numpy(), color="0.45", lw=1.2, label="history")
-        if holdout is not None:
-            part = _rows(holdout, uid)
-            ax.plot(part["date"], part["actual"], color="black", lw=1.4, label="hold-out actual")
-            _forecast(ax, part, "tab:blue", "hold-out forecast")
-        if future is not None:
-            _forecast(ax, _rows(future, uid), "tab:red", "forecast")
-        if backtest is not None:
-            part = _rows(backtest, uid)
-            ax.plot(part["date"], part["actual"], color="black", lw=1.4, label="actual")
-            for i, (fold, fp) in enumerate(part.groupby("fold")):
-                _forecast(
-                    ax,
-                    fp,
-                    _FOLD_COLOURS[i % len(_FOLD_COLOURS)],
-                    f"fold {fold}",
-                    bands=i == part["fold"].nunique() - 1,
-                )
-        ax.set_title(str(uid), fontsize=10)
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
+        _panel(ax, uid, history[uid], holdout, future, backtest)
     for ax in axes.ravel()[len(ids) :]:
         ax.set_visible(False)
     legend: dict[str, Any] = {}
@@ -148,6 +122,43 @@ def _figure(
     legend_rows = math.ceil(len(legend) / 5)
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.4 + 0.24 * legend_rows) / height))
     return fig
+
+
+def _panel(
+    ax: Any,
+    uid: str,
+    hist: pd.Series,
+    holdout: pd.DataFrame | None,
+    future: pd.DataFrame | None,
+    backtest: pd.DataFrame | None,
+) -> None:
+    """One series' panel: its history, then whatever forecasts were given, with date ticks."""
+    from matplotlib import dates as mdates
+
+    ax.plot(hist.index, hist.to_numpy(), color="0.45", lw=1.2, label="history")
+    if holdout is not None:
+        part = _rows(holdout, uid)
+        ax.plot(part["date"], part["actual"], color="black", lw=1.4, label="hold-out actual")
+        _forecast(ax, part, "tab:blue", "hold-out forecast")
+    if future is not None:
+        _forecast(ax, _rows(future, uid), "tab:red", "forecast")
+    if backtest is not None:
+        part = _rows(backtest, uid)
+        ax.plot(part["date"], part["actual"], color="black", lw=1.4, label="actual")
+        for i, (fold, fp) in enumerate(part.groupby("fold")):
+            _forecast(
+                ax,
+                fp,
+                _FOLD_COLOURS[i % len(_FOLD_COLOURS)],
+                f"fold {fold}",
+                bands=i == part["fold"].nunique() - 1,
+            )
+    ax.set_title(str(uid), fontsize=10)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(alpha=0.3)
+    ax.tick_params(labelsize=8)
 
 
 def _fonts() -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from forecast.core.config import SCHEMA_VERSION, RunConfig
 from forecast.core.errors import RunError
-from forecast.runs import check, store
+from forecast.runs import check, files
 
 __all__ = [
     "Run",
@@ -69,7 +69,7 @@ class Run:
 
     @property
     def where(self) -> Path:
-        return self.path / store.CONFIG
+        return self.path / files.CONFIG
 
 
 def write(
@@ -86,9 +86,9 @@ def write(
     directory ``tmp``; returns config.json's content."""
     missing = [k for k in DATA_FACTS if k not in data] + [k for k in TRAINING_FIELDS if k not in training]
     assert not missing, missing
-    weights_sha256 = store.save_weights(state, tmp / store.WEIGHTS)
-    store.write_json(tmp / store.SERIES, series)
-    store.write_json(tmp / METRICS, scores)
+    weights_sha256 = files.save_weights(state, tmp / files.WEIGHTS)
+    files.write_json(tmp / files.SERIES, series)
+    files.write_json(tmp / METRICS, scores)
     meta = {
         "schema_version": SCHEMA_VERSION,
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -96,17 +96,17 @@ def write(
         "settings": cfg.to_dict(),
         "data": {k: data[k] for k in DATA_FACTS},
         "training": {k: training[k] for k in TRAINING_FIELDS},
-        "weights": {"file": store.WEIGHTS, "sha256": weights_sha256},
-        "series_sha256": store.sha256_file(tmp / store.SERIES),
+        "weights": {"file": files.WEIGHTS, "sha256": weights_sha256},
+        "series_sha256": files.sha256_file(tmp / files.SERIES),
     }
-    store.write_json(tmp / store.CONFIG, meta)
+    files.write_json(tmp / files.CONFIG, meta)
     return meta
 
 
 def read(run: Path) -> Run:
     """The run at ``run`` (a directory or ``runs/latest``), complete, migrated and checked."""
-    path = store.resolve_run(run)
-    where = path / store.CONFIG
+    path = files.resolve_run(run)
+    where = path / files.CONFIG
     meta = read_meta(path)
     cfg = RunConfig.from_dict(meta["settings"])
     check.check_data(meta["data"], cfg, where)
@@ -117,7 +117,7 @@ def read(run: Path) -> Run:
 def read_meta(run_dir: Path) -> dict[str, Any]:
     """config.json parsed strictly, its schema version checked (schema 2 migrated) and its
     sections present; the fields themselves are checked by ``read``."""
-    path = run_dir / store.CONFIG
+    path = run_dir / files.CONFIG
     raw = check.read_json(path, check.MAX_CONFIG_BYTES)  # size-capped, strict: RunError for anything else
     if not isinstance(raw, dict):
         raise RunError(f"{path}: not a JSON object")
@@ -173,7 +173,7 @@ def read_series(run: Run) -> dict[str, Any]:
     """series.json (ids, methods, fitted transforms) after checking the SHA-256 config.json records."""
     import hashlib
 
-    path = run.path / store.SERIES
+    path = run.path / files.SERIES
     content = check.read_bytes(path, check.MAX_SERIES_BYTES)  # the bytes hashed are the bytes parsed
     expected = run.meta.get("series_sha256")
     if not isinstance(expected, str) or hashlib.sha256(content).hexdigest() != expected:
@@ -196,10 +196,10 @@ def load_state(run: Run) -> dict[str, Any]:
     """The weights (tensors by name) after their SHA-256 and their header against the network
     config.json describes: nothing is built before both hold."""
     weights = run.meta["weights"]
-    if not isinstance(weights.get("sha256"), str) or weights.get("file") != store.WEIGHTS:
-        raise RunError(f"{run.where}: 'weights' must name {store.WEIGHTS} and its sha256")
-    return store.load_weights(
-        run.path / store.WEIGHTS,
+    if not isinstance(weights.get("sha256"), str) or weights.get("file") != files.WEIGHTS:
+        raise RunError(f"{run.where}: 'weights' must name {files.WEIGHTS} and its sha256")
+    return files.load_weights(
+        run.path / files.WEIGHTS,
         weights["sha256"],
         lambda p: check.check_weights(check.weights_header(p), run.config, p),
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecast.data.dates import date_text
 from forecast.scoring import baselines, metrics
 
 if TYPE_CHECKING:
@@ -20,8 +21,7 @@ __all__ = [
     "baselines_for",
     "coverage",
     "holdout_frame",
-    "date_text",
-    "date_format",
+    "date_text",  # re-exported for workflows/backtest.py until it imports data.dates
     "BASELINES",
 ]
 
@@ -147,13 +147,3 @@ def holdout_frame(
             **{name: np.concatenate([b[name] for b in base]) for name in BASELINES},
         }
     )
-
-
-def date_text(dates: pd.DatetimeIndex, fmt: str | None = None) -> pd.Index:
-    """Dates as text in ``fmt``, by default the format these dates need (see ``date_format``)."""
-    return dates.strftime(fmt or date_format(dates))
-
-
-def date_format(dates: pd.DatetimeIndex) -> str:
-    """Dates alone where every one is midnight, else dates with the time."""
-    return "%Y-%m-%d" if bool((dates == dates.normalize()).all()) else "%Y-%m-%d %H:%M:%S"

@@ -13,8 +13,8 @@ import pandas as pd
 
 from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import DataError, RunError
-from forecast.data import dataset, grid
-from forecast.runs import check, store
+from forecast.data import dataset, frequency, grid
+from forecast.runs import check, files
 from forecast.runs import run as runformat
 from forecast.runs.plot import recent_history
 from forecast.workflows.fitting import default_horizon, default_lookback, resolve
@@ -43,7 +43,7 @@ def plot_run(
     w = cfg.window
     assert w.season and w.horizon
     source = data_path or cfg.data.path
-    from forecast.workflows.predict import read_like_training
+    from forecast.workflows.predict_inputs import read_like_training
 
     ds = read_like_training(cfg, found.data, source)
     if only:
@@ -127,10 +127,12 @@ def validate(cfg: RunConfig) -> Validation:
         sizes = frame.groupby("unique_id", sort=False).size()
         longest = frame.loc[frame["unique_id"] == sizes.idxmax(), "ds"]
         with dataset.month_first_hint(rows, cfg.data):
-            freq = grid.infer_freq(pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path)
-    freq = grid.anchored_freq(freq, frame["ds"].min())  # --freq M: month start or end, as the data
+            freq = frequency.infer_freq(
+                pd.DatetimeIndex(longest.drop_duplicates().sort_values()), cfg.data.path
+            )
+    freq = frequency.anchored_freq(freq, frame["ds"].min())  # --freq M: month start or end, as the data
     w = cfg.window
-    season = w.season or grid.season_length(freq)
+    season = w.season or frequency.season_length(freq)
     horizon = w.horizon or default_horizon(season)
     lookback = w.lookback or default_lookback(season, horizon)
     out_len = horizon if w.strategy is Strategy.many_to_many else 1
@@ -156,9 +158,9 @@ def info(run: Path) -> dict[str, Any]:
 
     A malformed field (wrong type, missing) becomes None and is named in ``problems``, so the
     card shows what it can; the CLI then fails with exit 4."""
-    path = store.resolve_run(run)
+    path = files.resolve_run(run)
     meta = runformat.read_meta(path)  # the fields are checked below, leniently: the card shows what it can
-    where = path / store.CONFIG
+    where = path / files.CONFIG
     problems: list[str] = []
     try:
         RunConfig.from_dict(meta["settings"])  # validated like predict would
