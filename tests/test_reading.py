@@ -414,3 +414,12 @@ def test_overlong_header_line_is_refused(tmp_path: Path, newline: bool) -> None:
     result = invoke("train", path, "--runs-dir", tmp_path / "runs", *FAST)
     assert result.exit_code == 3
     assert "line 1 is longer than 1 MiB" in result.output
+
+
+def test_a_header_naming_a_column_twice_once_trimmed_is_bad_data(tmp_path: Path) -> None:
+    """Found by hypothesis: "0" and "<tab>0" became the same name and crashed with exit 1."""
+    path = tmp_path / "dup.csv"
+    path.write_text("0,\t0\n1,2\n3,4\n")
+    result = invoke("validate", path)
+    assert result.exit_code == 3
+    assert "names column '0' twice" in result.stderr and "Traceback" not in result.output

@@ -18,7 +18,7 @@ import pandas as pd
 from forecast.core.config import Fill
 from forecast.core.errors import DataError
 from forecast.data.dates import fmt_date
-from forecast.data.frequency import anchored_freq, grid_size, infer_freq, parse_offset, season_phase
+from forecast.data.frequency import anchored_freq, grid_size, infer_freq, parse_offset
 
 __all__ = [
     "Regular",
@@ -26,7 +26,6 @@ __all__ = [
     "grid_positions",
     "OFF_GRID",
     "describe",
-    "season_phase",  # re-exported for workflows/fitting.py until it imports data.frequency
 ]
 
 OFF_GRID = np.iinfo(np.int64).min

@@ -70,7 +70,7 @@ def read_table(path: Path) -> pd.DataFrame:
     raw = _read_csv_arrow(path, kind, sep, skip, lines[skip])
     if raw is None:  # anything unusual: pandas' parser, which also words the errors
         raw = _read_csv_pandas(path, kind, sep, skip)
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.columns = _names(path, raw.columns)
     raw.index = raw.index + skip + 2
     blank = np.ones(len(raw), dtype=bool)
     for col in raw.columns:
@@ -194,6 +194,20 @@ def _check_columns(path: Path, header: str, skip: int) -> None:
         )
 
 
+def _names(path: Path, columns: pd.Index) -> list[str]:
+    """Column names without surrounding spaces; DataError if two are then the same."""
+    names = [str(c).strip() for c in columns]
+    seen: set[str] = set()
+    for raw, name in zip(columns, names):
+        if name in seen:
+            raise DataError(
+                f"{path}: the header names column {name!r} twice (as {str(raw)!r} too, once spaces "
+                "are trimmed); rename one of them"
+            )
+        seen.add(name)
+    return names
+
+
 def _blank_cells(col: pd.Series) -> np.ndarray:
     """Empty or all-space cells, without a stripped copy of a big column."""
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
@@ -294,7 +308,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as Parquet ({detail})") from None
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     raw = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.columns = _names(path, raw.columns)
     if isinstance(raw.index, pd.MultiIndex) or not isinstance(raw.index, pd.RangeIndex):
         raw = raw.reset_index()  # a pandas index stored in the file is a column like any other
     for col in raw.columns:

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-# re-exported for workflows/train.py and workflows/fitting.py until they import model.transforms
-from forecast.model.transforms import SeriesTransform, fit_transforms, transforms_to_dict
-
 __all__ = [
     "make_panel",
     "split_panel",
@@ -25,9 +22,6 @@ __all__ = [
     "normalise_inputs",
     "model_inputs",
     "Calendar",
-    "SeriesTransform",
-    "fit_transforms",
-    "transforms_to_dict",
 ]
 
 

@@ -21,7 +21,6 @@ __all__ = [
     "baselines_for",
     "coverage",
     "holdout_frame",
-    "date_text",  # re-exported for workflows/backtest.py until it imports data.dates
     "BASELINES",
 ]
 

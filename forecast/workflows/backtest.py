@@ -19,12 +19,13 @@ import pandas as pd
 from forecast.core.config import RunConfig
 from forecast.core.errors import UsageError
 from forecast.data import dataset, output
+from forecast.data.dates import date_text
 from forecast.model import distributed
 from forecast.model.loop import EpochInfo
-from forecast.runs import store
+from forecast.runs import dirs, files, staging
 from forecast.runs.plot import recent_history
 from forecast.scoring import evaluation, intervals, metrics
-from forecast.scoring.evaluation import coverage, date_text
+from forecast.scoring.evaluation import coverage
 from forecast.workflows.fitting import (
     AtOrigin,
     errors_at,
@@ -64,7 +65,7 @@ def backtest(
     if distributed.from_env().active:  # each process would train and write its own report
         raise UsageError("backtest runs as one process; start it without torchrun (only train scales out)")
     if out is not None:
-        store.check_target(out)  # before training, not after
+        dirs.check_target(out)  # before training, not after
     ds = dataset.read(cfg.data)
     probe = resolve(cfg, ds)
     horizon = probe.window.horizon
@@ -74,7 +75,41 @@ def backtest(
     cfg = resolve(dataclasses.replace(cfg, window=dataclasses.replace(cfg.window, test_size=span)), ds)
     w = cfg.window
     assert w.lookback and w.season
-    need = w.lookback + cfg.model.output_size
+    frame, by_series, by_fold, warnings = _folds(cfg, ds, folds, step, retrain, levels, on_epoch)
+    overall = {
+        name: {m: _mean(by_series[f"{name}_{m}"]) for m in metrics.METRICS}
+        for name in ("model", *evaluation.BASELINES)
+    }
+    scores = {
+        "folds": folds,
+        "step": step,
+        "horizon": horizon,
+        "retrain": retrain,
+        "overall": overall,
+        "coverage": coverage(frame, levels),
+        "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series), w.season),
+        "comparison": evaluation.compare(overall, w.season),
+        "by_fold": by_fold,
+    }
+    target = out or dirs.new_run_dir(runs_dir, "backtest-")
+    _write(target, cfg, ds, frame, by_series, scores, span if plot else None)
+    return BacktestOutcome(target, cfg, scores, warnings)
+
+
+def _folds(
+    cfg: RunConfig,
+    ds: dataset.Dataset,
+    folds: int,
+    step: int,
+    retrain: bool,
+    levels: tuple[int, ...],
+    on_epoch: Callable[[str, EpochInfo], None] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]], list[str]]:
+    """Every fold's forecasts (backtest.csv), the per-series scores averaged over folds, each
+    fold's aggregate scores, and the warnings."""
+    w = cfg.window
+    assert w.lookback and w.season and w.horizon
+    horizon, need = w.horizon, w.lookback + cfg.model.output_size
     panel = panel_of(cfg, ds)  # known-ahead covariates are read after each origin, past ones are not
     warnings = list(ds.warnings)
     parts, tables, by_fold, fitted, held = [], [], [], None, None
@@ -94,26 +129,8 @@ def backtest(
         by_fold.append({"fold": f + 1, "origin_back": back, "series": len(usable), **agg})
         parts.append(_fold_frame(ds, usable.index.tolist(), back, f + 1, at, base, levels))
         tables.append(table)
-    frame = pd.concat(parts, ignore_index=True)
     by_series = pd.concat(tables).groupby("series", sort=True).mean().reset_index()
-    overall = {
-        name: {m: _mean(by_series[f"{name}_{m}"]) for m in metrics.METRICS}
-        for name in ("model", *evaluation.BASELINES)
-    }
-    scores = {
-        "folds": folds,
-        "step": step,
-        "horizon": horizon,
-        "retrain": retrain,
-        "overall": overall,
-        "coverage": coverage(frame, levels),
-        "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series), w.season),
-        "comparison": evaluation.compare(overall, w.season),
-        "by_fold": by_fold,
-    }
-    target = out or store.new_run_dir(runs_dir, "backtest-")
-    _write(target, cfg, ds, frame, by_series, scores, span if plot else None)
-    return BacktestOutcome(target, cfg, scores, warnings)
+    return pd.concat(parts, ignore_index=True), by_series, by_fold, warnings
 
 
 def _write(
@@ -129,11 +146,11 @@ def _write(
     before the forecasts, plus their history, unless None."""
     w = cfg.window
     assert w.season and w.horizon
-    with store.staged_run(target) as tmp:
+    with staging.staged_run(target) as tmp:
         output.write_csv(frame, tmp / "backtest.csv")
         output.write_csv(by_series, tmp / "metrics_by_series.csv")
-        store.write_json(tmp / "metrics.json", scores)
-        store.write_json(tmp / store.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores})
+        files.write_json(tmp / "metrics.json", scores)
+        files.write_json(tmp / files.CONFIG, {"kind": "backtest", "settings": cfg.to_dict(), **scores})
         if plot_span is not None:
             from forecast.runs.plot import plot_series
 

@@ -19,9 +19,10 @@ import numpy as np
 
 from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import DataError, UsageError
-from forecast.data import dataset, grid
+from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
+from forecast.model.transforms import SeriesTransform, fit_transforms
 from forecast.scoring import intervals
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
@@ -106,7 +107,7 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
     window = dataclasses.replace(
         window,
         calendar=calendar,
-        calendar_phase=grid.season_phase(ds.anchor, ds.freq, season) if calendar else None,
+        calendar_phase=frequency.season_phase(ds.anchor, ds.freq, season) if calendar else None,
     )
     n_cov = covariates.Covariates(len(cfg.data.covariates), len(cfg.data.future_covariates), out_len).features
     inputs = 1 + (windows.Calendar.FEATURES if calendar else 0) + n_cov
@@ -188,7 +189,7 @@ class Fitted:
     the Dataset's series numbers) the transform and covariate scales."""
 
     models: list[Any]
-    transforms: list[windows.SeriesTransform]
+    transforms: list[SeriesTransform]
     best_epochs: list[int]
     epochs_run: int
     seconds: float
@@ -224,9 +225,7 @@ def fit_members(
     w = cfg.window
     assert w.lookback and w.season
     series, positions = list(panel.values), list(panel.positions)
-    transforms, warnings = windows.fit_transforms(
-        series, positions, w.scaler, w.deseason, w.season, w.lookback
-    )
+    transforms, warnings = fit_transforms(series, positions, w.scaler, w.deseason, w.season, w.lookback)
     z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     out_len = cfg.model.output_size
     spec = covariates_of(cfg)

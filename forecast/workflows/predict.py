@@ -62,8 +62,11 @@ class _Selection:
     lengths: np.ndarray  # its number of observations
     firsts: np.ndarray  # the position of its first value on the run's grid (the training anchor)
     last_pos: np.ndarray  # the position of its last value on the data's grid
+    run_index: np.ndarray  # its series number in the run
     use_model: np.ndarray  # bool: the network forecasts it, else ``baseline`` does
     baseline: str
+    values: np.ndarray  # ``ds.values`` and, for runs with covariates, ``ds.covariates``: built once
+    covs: np.ndarray | None
 
 
 @locks.reads_run  # a retrain of this run waits until predict has read it and written
@@ -141,8 +144,9 @@ def _select(loaded: LoadedRun, source: str, only: list[str] | None, method: Meth
         raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
     rows = {str(u): k for k, u in enumerate(ds.ids)}
     index = np.array([rows[u] for u in wanted], dtype=np.int64)
+    run_index = np.array([known[u] for u in wanted], dtype=np.int64)
     lengths = np.diff(ds.indptr)[index]
-    use_model = np.array([loaded.methods[known[u]] == MODEL for u in wanted], dtype=bool) & (
+    use_model = np.array([loaded.methods[k] == MODEL for k in run_index], dtype=bool) & (
         lengths >= w.lookback
     )
     baseline = FALLBACK if method is Method.model else method.value  # for the series the model skips
@@ -152,7 +156,10 @@ def _select(loaded: LoadedRun, source: str, only: list[str] | None, method: Meth
         raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
     firsts = ds.positions[ds.indptr[index]] + shift
     last_pos = ds.positions[ds.indptr[index + 1] - 1]
-    return _Selection(ds, wanted, index, lengths, firsts, last_pos, use_model, baseline)
+    covs = ds.covariates if loaded.scales else None  # (rows, covariates)
+    return _Selection(
+        ds, wanted, index, lengths, firsts, last_pos, run_index, use_model, baseline, ds.values, covs
+    )
 
 
 def _forecast_grid(sel: _Selection, horizon: int) -> pd.DatetimeIndex:
@@ -252,20 +259,17 @@ def _forecast_chunk(
     from forecast.model.rollforward import forecast_panel
 
     cfg, ds, w = loaded.config, sel.ds, loaded.config.window
-    histories = [ds.values[ds.indptr[sel.index[i]] : ds.indptr[sel.index[i] + 1]] for i in part]
+    histories = [sel.values[ds.indptr[sel.index[i]] : ds.indptr[sel.index[i] + 1]] for i in part]
     point = np.empty((len(part), horizon))
     bands = np.full((len(part), len(intervals.level_columns(levels)), horizon), np.nan)
     mk = np.flatnonzero(sel.use_model[part])
     uncalibrated = 0
     if len(mk):
-        known = {uid: k for k, uid in enumerate(loaded.ids)}
-        trained = [known[sel.wanted[part[j]]] for j in mk]
+        trained = [int(sel.run_index[part[j]]) for j in mk]
         offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon, groups)
         exog = None
-        if loaded.scales:  # covariates, built once with the dataset
-            raw = [
-                ds.covariates[ds.indptr[sel.index[part[j]]] : ds.indptr[sel.index[part[j]] + 1]] for j in mk
-            ]
+        if sel.covs is not None:
+            raw = [sel.covs[ds.indptr[sel.index[part[j]]] : ds.indptr[sel.index[part[j]] + 1]] for j in mk]
             if ahead_values is not None:
                 raw = [append_ahead(r, ahead_values[part[j]]) for r, j in zip(raw, mk)]
             scales = [loaded.scales[k] for k in trained]

@@ -18,9 +18,10 @@ from forecast import __version__
 from forecast.core.config import RunConfig
 from forecast.core.errors import TrainingError
 from forecast.data import dataset, output
-from forecast.model import covariates, windows
+from forecast.model import covariates
+from forecast.model.transforms import SeriesTransform, transforms_to_dict
+from forecast.runs import dirs, staging
 from forecast.runs import run as runformat
-from forecast.runs import store
 from forecast.runs.plot import recent_history
 from forecast.workflows.fitting import Fitted, covariates_of
 from forecast.workflows.holdout import Scored
@@ -77,7 +78,7 @@ def save(
     fit1, final, scored = t.fit1, t.final, t.scored
     _check_finite(fit1, final, scored.holdout)  # before anything is written
     training = _training_meta(cfg, t)
-    with store.staged_run(target) as tmp:
+    with staging.staged_run(target) as tmp:
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
         state["calibration.errors"] = torch.from_numpy(scored.cal_errors[0])
         state["calibration.series"] = torch.from_numpy(fit1.index[scored.cal_errors[1]].astype(np.int64))
@@ -86,7 +87,7 @@ def save(
             _series_meta(cfg, ds, final), scored.scores,
         )  # fmt: skip
         _write_tables(cfg, ds, t, tmp, plot)
-    return store.update_latest(runs_dir, target), training["seconds"]
+    return dirs.update_latest(runs_dir, target), training["seconds"]
 
 
 def _data_meta(ds: dataset.Dataset, fitted_rows: np.ndarray) -> dict[str, Any]:
@@ -131,7 +132,7 @@ def _series_meta(cfg: RunConfig, ds: dataset.Dataset, final: Fitted) -> dict[str
     meta: dict[str, Any] = {
         "ids": [str(i) for i in ds.ids],
         "method": methods.tolist(),
-        "transform": windows.transforms_to_dict(_all_transforms(final.transforms, trained, len(ds.ids))),
+        "transform": transforms_to_dict(_all_transforms(final.transforms, trained, len(ds.ids))),
     }
     if covariates_of(cfg):
         width = len(ds.covariate_cols)
@@ -166,11 +167,9 @@ def _write_tables(cfg: RunConfig, ds: dataset.Dataset, t: Trained, tmp: Path, pl
         plot_series(recent_history(ds, w.season, w.horizon), tmp / "forecast.png", title, holdout=holdout)
 
 
-def _all_transforms(
-    fitted: list[windows.SeriesTransform], trained: np.ndarray, n: int
-) -> list[windows.SeriesTransform]:
+def _all_transforms(fitted: list[SeriesTransform], trained: np.ndarray, n: int) -> list[SeriesTransform]:
     """One transform per series: the fitted ones, identity for the seasonal-naive series."""
-    identity = windows.SeriesTransform("none", False, 0.0, 1.0, fitted[0].season, None, fitted[0].level_len)
+    identity = SeriesTransform("none", False, 0.0, 1.0, fitted[0].season, None, fitted[0].level_len)
     out = [identity] * n
     for t, k in zip(fitted, trained):
         out[int(k)] = t

@@ -22,8 +22,8 @@ from forecast.core.errors import DataError, RunError, UsageError
 from forecast.data import dataset
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed
+from forecast.runs import dirs, locks
 from forecast.runs import run as runformat
-from forecast.runs import store
 from forecast.workflows.fitting import Fitted, fit_members, panel_of, resolve
 from forecast.workflows.holdout import empty_interval_advice, score_holdout
 from forecast.workflows.save import FALLBACK, MODEL, Trained, save
@@ -103,16 +103,16 @@ def _train(
     with contextlib.ExitStack() as stack:
         with distributed.together(ctx):  # rank 0 checks and claims the run; everyone reads the data
             if ctx.main:
-                store.check_latest(runs_dir)  # before hours of training, not after
+                dirs.check_latest(runs_dir)  # before hours of training, not after
                 if out is not None and (
                     out.is_symlink() or out.absolute() == (runs_dir / "latest").absolute()
                 ):
                     raise UsageError(f"--out {out}: is a symlink (runs/latest?); give a real directory")
                 if out is not None:
-                    store.check_target(out)  # before reading data and training, not after
-                target = out or store.new_run_dir(runs_dir)  # a new name needs no lock
+                    dirs.check_target(out)  # before reading data and training, not after
+                target = out or dirs.new_run_dir(runs_dir)  # a new name needs no lock
                 if out is not None:
-                    stack.enter_context(store.exclusive(target, wait, "training into this directory"))
+                    stack.enter_context(locks.exclusive(target, wait, "training into this directory"))
             ds = dataset.read(cfg.data)
             cfg = resolve(cfg, ds)
             if ctx.main and if_changed:
@@ -236,7 +236,7 @@ def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
             f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
             f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
         )
-    padded = covariates.roll_extra(w.test_size, out_len) + out_len - w.test_size if w.test_size else 0
+    padded = covariates.rolled_steps(w.test_size, out_len) - w.test_size if w.test_size else 0
     if cfg.data.future_covariates and padded:
         warnings.append(
             f"the hold-out ({w.test_size} points) is not a whole number of the model's {out_len}-step "
