@@ -205,7 +205,15 @@ DropoutOpt = Annotated[
 RnnActivationOpt = Annotated[
     Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=MODEL)
 ]
-EpochsOpt = Annotated[int, typer.Option(min=1, help="Maximum epochs.", rich_help_panel=TRAIN)]
+EpochsOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        help="Epochs: the most with --schedule plateau (default 150), exactly this many with onecycle (default 10).",
+        show_default=False,
+        rich_help_panel=TRAIN,
+    ),
+]
 BatchSizeOpt = Annotated[
     Optional[int],
     typer.Option(

@@ -69,6 +69,9 @@ class Schedule(str, Enum):
     onecycle = "onecycle"  # exactly --epochs with a one-cycle learning rate; the refit continues
 
 
+EPOCHS = {Schedule.plateau: 150, Schedule.onecycle: 10}  # --epochs' default per schedule
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -256,7 +259,7 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 150
+    epochs: int | None = None  # None: EPOCHS[schedule] (``budget``)
     batch_size: int | None = None  # None: from the window count (32 for one short series)
     windows_per_epoch: int = 50_000
     ensemble: int = 1
@@ -269,8 +272,13 @@ class TrainConfig:
     refit: bool = True
     schedule: Schedule = Schedule.plateau
 
+    @property
+    def budget(self) -> int:
+        """Epochs to run: ``epochs``, else the schedule's default (the most with plateau)."""
+        return self.epochs or EPOCHS[self.schedule]
+
     def __post_init__(self) -> None:
-        _check(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
+        _check(self.epochs is None or self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
         _check(
             self.batch_size is None or self.batch_size >= 1,
             f"--batch-size must be at least 1, got {self.batch_size}",

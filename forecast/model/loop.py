@@ -117,13 +117,13 @@ def fit(
     the learning rate rising to ``cfg.lr`` over the first 30% of steps and annealing to near
     zero, and keep the last weights (the validation loss is reported only).
 
-    ``epochs`` overrides ``cfg.epochs`` (the refit trains exactly the best epoch count);
+    ``epochs`` overrides ``cfg.budget`` (the refit trains exactly the best epoch count);
     ``warm``: ``model`` is already trained; continue at ``WARM_LR`` x ``cfg.lr``, constant.
     Under torchrun (``ctx``), every process calls this with the same arguments and seed:
     they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
     sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
     """
-    total = epochs or cfg.epochs
+    total = epochs or cfg.budget
     per_epoch = _windows_per_epoch(train_idx, cfg, ctx)
     batch_size = cfg.batch_size or auto_batch_size(per_epoch)  # the global batch
     step = distributed.local_batch(batch_size, ctx)  # this process's part of it

@@ -118,7 +118,8 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
     data_cfg = dataclasses.replace(cfg.data, path=path, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
-    return RunConfig(data=data_cfg, window=window, model=model, train=cfg.train)
+    train = dataclasses.replace(cfg.train, epochs=cfg.train.budget)  # the run records the number
+    return RunConfig(data=data_cfg, window=window, model=model, train=train)
 
 
 def _ahead_inputs(cfg: RunConfig, out_len: int) -> int:

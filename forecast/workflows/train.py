@@ -221,7 +221,7 @@ def _refit(
     (``WARM_SHARE``, at least one epoch) at a tenth of the peak learning rate."""
     if cfg.train.schedule is Schedule.plateau:
         return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
-    epochs = max(1, round(WARM_SHARE * cfg.train.epochs))
+    epochs = max(1, round(WARM_SHARE * cfg.train.budget))
     return fit_members(cfg, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
 
 
