@@ -23,6 +23,16 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # train points ./runs/latest at its run
 
 
+def test_onecycle_is_the_default(seasonal_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = invoke("train", seasonal_csv, "--out", out, *NET)
+    assert result.exit_code == 0, result.output
+    history = pd.read_csv(out / "history.csv")
+    assert (history["phase"] == "train").sum() == 10 and (history["phase"] == "refit").sum() == 3
+    settings = pd.read_json(out / "config.json", typ="series")["settings"]
+    assert settings["train"]["schedule"] == "onecycle" and settings["train"]["epochs"] == 10
+
+
 def test_onecycle_runs_its_whole_budget_then_refits_warm(
     seasonal_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -41,7 +51,7 @@ def test_onecycle_runs_its_whole_budget_then_refits_warm(
     assert result.exit_code == 0, result.output
     history = pd.read_csv(out / "history.csv")
     assert (history["phase"] == "train").sum() == 10  # patience 1 stops nothing: the budget is fixed
-    assert (history["phase"] == "refit").sum() == 2  # a fifth of the budget
+    assert (history["phase"] == "refit").sum() == 3  # 30% of the budget
     assert len(built) == 1  # the refit continues from the trained model
     settings = pd.read_json(out / "config.json", typ="series")["settings"]
     assert settings["train"]["schedule"] == "onecycle"
@@ -53,7 +63,9 @@ def test_plateau_refits_from_scratch(
     built = []
     real = networks.build_model
     monkeypatch.setattr(networks, "build_model", lambda cfg: built.append(cfg) or real(cfg))
-    result = invoke("train", seasonal_csv, "--epochs", 4, "--out", tmp_path / "run", *NET)
+    result = invoke(
+        "train", seasonal_csv, "--schedule", "plateau", "--epochs", 4, "--out", tmp_path / "run", *NET
+    )
     assert result.exit_code == 0, result.output
     assert len(built) == 2
 

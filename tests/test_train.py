@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from forecast.core.config import Device, Loss, ModelConfig, ModelKind, TrainConfig
+from forecast.core.config import Device, Loss, ModelConfig, ModelKind, Schedule, TrainConfig
 from forecast.core.errors import TrainingError, UsageError
 from forecast.model.loop import fit, resolve_device, seed_everything
 from forecast.model.networks import build_model
@@ -30,7 +30,9 @@ def _model(kind: ModelKind = ModelKind.gru, out_len: int = 4):
 def test_fit_learns_a_sine(kind: ModelKind) -> None:
     ws, tr, va = _sine_windows()
     model = _model(kind)
-    cfg = TrainConfig(epochs=30, lr=1e-2, patience=30, device=Device.cpu, loss=Loss.mse)
+    cfg = TrainConfig(
+        epochs=30, lr=1e-2, patience=30, device=Device.cpu, loss=Loss.mse, schedule=Schedule.plateau
+    )
     result = fit(model, ws, tr, va, cfg, seed_everything(0))
     losses = [h[2] for h in result.history]
     assert losses[-1] < 0.1 * losses[0]  # validation loss fell by 10x
@@ -40,7 +42,7 @@ def test_fit_learns_a_sine(kind: ModelKind) -> None:
 def test_early_stopping_restores_best_weights() -> None:
     ws, tr, va = _sine_windows()
     model = _model()
-    cfg = TrainConfig(epochs=200, lr=5e-2, patience=3, device=Device.cpu)
+    cfg = TrainConfig(epochs=200, lr=5e-2, patience=3, device=Device.cpu, schedule=Schedule.plateau)
     result = fit(model, ws, tr, va, cfg, seed_everything(0))
     assert result.stopped_early and result.epochs_run < 200
     assert result.epochs_run - result.best_epoch == 3

@@ -205,14 +205,9 @@ DropoutOpt = Annotated[
 RnnActivationOpt = Annotated[
     Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=MODEL)
 ]
+_EPOCHS = "Epochs: exactly this many with --schedule onecycle (default 10), the most with plateau (150)."
 EpochsOpt = Annotated[
-    Optional[int],
-    typer.Option(
-        min=1,
-        help="Epochs: the most with --schedule plateau (default 150), exactly this many with onecycle (default 10).",
-        show_default=False,
-        rich_help_panel=TRAIN,
-    ),
+    Optional[int], typer.Option(min=1, help=_EPOCHS, show_default=False, rich_help_panel=TRAIN)
 ]
 BatchSizeOpt = Annotated[
     Optional[int],
@@ -241,7 +236,11 @@ LrOpt = Annotated[float, typer.Option(min=1e-7, help="Adam learning rate.", rich
 LossOpt = Annotated[Loss, typer.Option(help="Training loss in model space.", rich_help_panel=TRAIN)]
 PatienceOpt = Annotated[
     int,
-    typer.Option(min=1, help="Epochs without validation improvement before stopping.", rich_help_panel=TRAIN),
+    typer.Option(
+        min=1,
+        help="Epochs without validation improvement before stopping (--schedule plateau).",
+        rich_help_panel=TRAIN,
+    ),
 ]
 ClipGradOpt = Annotated[
     float, typer.Option(min=0.0, help="Gradient-norm clip (0 = off).", rich_help_panel=TRAIN)
@@ -253,20 +252,15 @@ SeedOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
-ScheduleOpt = Annotated[
-    Schedule,
-    typer.Option(
-        help="plateau: up to --epochs, stopping when validation stalls, then a refit from scratch; "
-        "onecycle: exactly --epochs with a one-cycle learning rate, then a short refit that "
-        "continues from the trained weights.",
-        rich_help_panel=TRAIN,
-    ),
-]
+_SCHEDULE = (
+    "onecycle: exactly --epochs, one-cycle learning rate, warm refit; plateau: early stopping, cold refit."
+)
+ScheduleOpt = Annotated[Schedule, typer.Option(help=_SCHEDULE, rich_help_panel=TRAIN)]
 RefitOpt = Annotated[
     bool,
     typer.Option(
         "--refit/--no-refit",
-        help="Retrain on all data (best epoch count) after scoring.",
+        help="Train on all data after scoring (onecycle: continue; plateau: anew).",
         rich_help_panel=TRAIN,
     ),
 ]

@@ -270,7 +270,7 @@ class TrainConfig:
     seed: int = 0
     device: Device = Device.auto
     refit: bool = True
-    schedule: Schedule = Schedule.plateau
+    schedule: Schedule = Schedule.onecycle
 
     @property
     def budget(self) -> int:

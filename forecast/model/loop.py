@@ -37,7 +37,7 @@ __all__ = [
 
 _MAX_VAL_WINDOWS = 20_000  # a fixed random subset beyond this keeps validation cheap
 _EVAL_BATCH = 4096
-WARM_LR = 0.1  # a warm refit continues at this fraction of --lr
+WARM_LR = 0.5  # a warm refit continues at this fraction of --lr
 
 
 @dataclass(frozen=True)
@@ -110,36 +110,23 @@ def fit(
     ctx: distributed.Context = distributed.SINGLE,
     warm: bool = False,
 ) -> TrainResult:
-    """Train ``model`` in place on windows ``train_idx``.
+    """Train ``model`` in place on windows ``train_idx``. ``plateau``: keep the weights of the
+    epoch with the lowest loss on ``val_idx`` (if any), stop after ``patience`` epochs without a
+    new best. ``onecycle``: every epoch, the learning rate rising to ``cfg.lr`` over the first 30%
+    of steps and annealing to near zero; keep the last weights (validation is reported only).
 
-    ``plateau`` schedule: keep the weights of the epoch with the lowest loss on ``val_idx`` (if
-    any) and stop after ``patience`` epochs without a new best. ``onecycle``: run every epoch,
-    the learning rate rising to ``cfg.lr`` over the first 30% of steps and annealing to near
-    zero, and keep the last weights (the validation loss is reported only).
-
-    ``epochs`` overrides ``cfg.budget`` (the refit trains exactly the best epoch count);
-    ``warm``: ``model`` is already trained; continue at ``WARM_LR`` x ``cfg.lr``, constant.
-    Under torchrun (``ctx``), every process calls this with the same arguments and seed:
-    they draw the same permutation and each takes ``order[rank::world]``, so an epoch still
-    sees ``windows_per_epoch`` windows and a step ``batch_size`` windows in all.
-    """
+    ``epochs`` overrides ``cfg.budget`` (a refit's length); ``warm``: ``model`` is trained
+    already, continue at ``WARM_LR`` x ``cfg.lr``, constant. Under torchrun (``ctx``) every
+    process calls this with the same arguments and seed: they draw the same permutation and
+    each takes ``order[rank::world]``, so an epoch still sees ``windows_per_epoch`` windows."""
     total = epochs or cfg.budget
     per_epoch = _windows_per_epoch(train_idx, cfg, ctx)
     batch_size = cfg.batch_size or auto_batch_size(per_epoch)  # the global batch
     step = distributed.local_batch(batch_size, ctx)  # this process's part of it
-    device = distributed.device_for(resolve_device(cfg.device), ctx)
-    torch.set_num_threads(choose_threads(step, ctx.local_world))
-    model.to(device)
-    net = distributed.wrap(model, device, ctx)  # shares model's parameters
-    if ctx.active:  # same weights everywhere (DDP broadcast), but each rank its own dropout masks
-        torch.manual_seed(torch.initial_seed() + ctx.rank)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr * (WARM_LR if warm else 1.0))
-    cycle = None
-    if cfg.schedule is Schedule.onecycle and not warm:
-        steps = -(-len(distributed.shard(np.arange(per_epoch), ctx)) // step)  # batches per epoch
-        cycle = torch.optim.lr_scheduler.OneCycleLR(
-            optimiser, max_lr=cfg.lr, total_steps=total * steps, pct_start=0.3
-        )
+    net, device = _place(model, cfg, step, ctx)
+    optimiser, cycle = _optimiser(
+        model, cfg, warm, total * -(-len(distributed.shard(np.arange(per_epoch), ctx)) // step)
+    )
     loss_fn: nn.Module = nn.L1Loss() if cfg.loss is Loss.mae else nn.MSELoss()
     val = _validation_windows(val_idx, rng)
     best_loss, best_epoch, best_state = math.inf, 0, None
@@ -170,6 +157,33 @@ def fit(
         best_epoch = len(history)  # no validation, or one-cycle: the last epoch is the model we keep
     model.eval()
     return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
+
+
+def _place(
+    model: nn.Module, cfg: TrainConfig, step: int, ctx: distributed.Context
+) -> tuple[nn.Module, torch.device]:
+    """Move ``model`` to its device with the thread count for batches of ``step``; under
+    torchrun wrap it in DDP (sharing its parameters) and give each rank its own dropout masks."""
+    device = distributed.device_for(resolve_device(cfg.device), ctx)
+    torch.set_num_threads(choose_threads(step, ctx.local_world))
+    model.to(device)
+    net = distributed.wrap(model, device, ctx)
+    if ctx.active:  # same weights everywhere (DDP broadcast), but each rank its own dropout masks
+        torch.manual_seed(torch.initial_seed() + ctx.rank)
+    return net, device
+
+
+def _optimiser(
+    model: nn.Module, cfg: TrainConfig, warm: bool, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """Adam, and with the one-cycle schedule its learning-rate cycle over ``steps`` batches
+    (none for a warm continuation, which runs at ``WARM_LR`` x ``cfg.lr``)."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr * (WARM_LR if warm else 1.0))
+    if cfg.schedule is not Schedule.onecycle or warm:
+        return optimiser, None
+    return optimiser, torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=cfg.lr, total_steps=steps, pct_start=0.3
+    )
 
 
 def _validation_windows(val_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
 __all__ = ["TrainOutcome", "train", "LEVELS", "MODEL", "FALLBACK"]
 
 LEVELS = (80, 95)
-WARM_SHARE = 0.2  # a warm refit trains this share of the one-cycle budget
+WARM_SHARE = 0.3  # a warm refit trains this share of the one-cycle budget
 
 
 @dataclass
@@ -217,8 +217,8 @@ def _refit(
     ctx: distributed.Context,
 ) -> Fitted:
     """The saved models, fitted on every value: ``plateau`` trains new ones for each member's
-    best epoch count; ``onecycle`` continues from the scored models for a fifth of the budget
-    (``WARM_SHARE``, at least one epoch) at a tenth of the peak learning rate."""
+    best epoch count; ``onecycle`` continues from the scored models for 30% of the budget
+    (``WARM_SHARE``, at least one epoch) at half the peak learning rate (``loop.WARM_LR``)."""
     if cfg.train.schedule is Schedule.plateau:
         return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
     epochs = max(1, round(WARM_SHARE * cfg.train.budget))
