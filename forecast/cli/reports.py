@@ -34,9 +34,15 @@ def train(rep: Reporter, outcome: Any) -> None:
             rep.warn(line.removeprefix("warning: "))
         else:
             rep.info(line)
+    train = outcome.config.train
+    how = (
+        f"{outcome.epochs_run} epochs, one-cycle{', then a warm refit' if train.refit and outcome.config.window.test_size else ''}"
+        if train.schedule.value == "onecycle"
+        else f"best epoch {outcome.best_epoch} of {outcome.epochs_run}"
+    )
     rep.info(
-        f"trained {outcome.config.model.kind.value} in {outcome.seconds:.1f}s "
-        f"(best epoch {outcome.best_epoch} of {outcome.epochs_run}); run saved to {outcome.run_dir}"
+        f"trained {outcome.config.model.kind.value} in {outcome.seconds:.1f}s ({how}); "
+        f"run saved to {outcome.run_dir}"
     )
     rep.info(f"{outcome.latest} -> {outcome.run_dir}; next: forecast predict --run {outcome.run_dir}")
     rep.emit_json(
