@@ -1,10 +1,10 @@
 """Training cost against the yardstick: M3 monthly train + predict vs ``bench/reference.py``.
 
-    python bench/cost.py [--repeats N] [--schedules onecycle plateau] [--tag NAME]
+    python bench/cost.py [--repeats N] [--schedules onecycle plateau] [--models lstm gru] [--tag NAME]
 
 Alternates, in one session: the reference loop (a bare torch LSTM loop of fixed work, one
 thread), then for each schedule ``forecast train`` + ``forecast predict`` of the full M3
-monthly panel (1428 series, h 18, defaults but ``--schedule``) as subprocesses; then a single
+monthly panel (1428 series, h 18, defaults but ``--schedule`` and ``--model``) as subprocesses; then a single
 monthly series of 200 points (``forecast train`` alone). Prints and records the medians, the
 ratio of M3's train + predict to the reference (issue 15's target: 1.2x) and sMAPE so a cheap
 schedule cannot hide an accuracy loss. Writes bench/results/cost[-TAG].json.
@@ -61,11 +61,11 @@ def _single(work: Path) -> Path:
     return path
 
 
-def _train_predict(data: Path, work: Path, schedule: str) -> dict[str, float]:
-    run, out = work / f"run-{schedule}", work / f"fc-{schedule}.csv"
+def _train_predict(data: Path, work: Path, schedule: str, model: str) -> dict[str, float]:
+    run, out = work / f"run-{schedule}-{model}", work / f"fc-{schedule}-{model}.csv"
     common_args = ["--out", str(run), "--runs-dir", str(work / "runs"), "--no-plot", "-q"]
     train = [common.FORECAST, "train", str(data), "--id-col", "series", "--horizon", str(H)]
-    t_train = _timed([*train, "--schedule", schedule, *common_args])
+    t_train = _timed([*train, "--schedule", schedule, "--model", model, *common_args])
     t_predict = _timed(
         [common.FORECAST, "predict", "--run", str(run), "--horizon", str(H), "--out", str(out), "-q"]
     )
@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--schedules", nargs="+", default=["onecycle"], choices=["onecycle", "plateau"])
+    parser.add_argument("--models", nargs="+", default=["lstm"], choices=["lstm", "gru"])
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     reference = [sys.executable, str(Path(__file__).parent / "reference.py"), "--repeats", "1", "--json"]
@@ -96,10 +97,12 @@ def main() -> None:
             ref = json.loads(subprocess.run(reference, capture_output=True, text=True, check=True).stdout)
             times["reference"].append(ref["median_s"])
             for schedule in args.schedules:
-                res = _train_predict(data, work, schedule)
-                times.setdefault(f"{schedule}_train", []).append(res["train_s"])
-                times.setdefault(f"{schedule}_predict", []).append(res["predict_s"])
-                smapes.setdefault(schedule, []).append(_score(work / f"fc-{schedule}.csv", tests))
+                for model in args.models:
+                    res = _train_predict(data, work, schedule, model)
+                    name = f"{schedule}-{model}"
+                    times.setdefault(f"{name}_train", []).append(res["train_s"])
+                    times.setdefault(f"{name}_predict", []).append(res["predict_s"])
+                    smapes.setdefault(name, []).append(_score(work / f"fc-{name}.csv", tests))
             times["single_train"].append(
                 _timed([common.FORECAST, "train", str(single), "--out", str(work / "s"), "--runs-dir",
                         str(work / "runs"), "--no-plot", "-q"])
@@ -109,9 +112,7 @@ def main() -> None:
                 file=sys.stderr,
             )
     med = {name: round(statistics.median(v), 2) for name, v in times.items()}
-    ratios = {
-        s: round((med[f"{s}_train"] + med[f"{s}_predict"]) / med["reference"], 2) for s in args.schedules
-    }
+    ratios = {n: round((med[f"{n}_train"] + med[f"{n}_predict"]) / med["reference"], 2) for n in smapes}
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "repeats": args.repeats,
