@@ -93,3 +93,13 @@ def test_onecycle_learning_rate_rises_then_anneals(monkeypatch: pytest.MonkeyPat
     assert max(rates) == pytest.approx(1e-2, rel=0.05)
     assert 0.2 < peak / len(rates) < 0.4
     assert rates[-1] < 1e-4 and rates[0] < 1e-3
+
+
+def test_no_early_stopping_warning_only_where_early_stopping_was_meant(
+    seasonal_csv: Path, tmp_path: Path
+) -> None:
+    args = ("--val-size", 0, "--epochs", 2, *NET[:-1])
+    plateau = invoke("train", seasonal_csv, "--schedule", "plateau", "--out", tmp_path / "a", *args)
+    onecycle = invoke("train", seasonal_csv, "--out", tmp_path / "b", *args)
+    assert plateau.exit_code == 0 and onecycle.exit_code == 0, plateau.output + onecycle.output
+    assert "no early stopping" in plateau.stderr and "no early stopping" not in onecycle.stderr

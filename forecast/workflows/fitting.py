@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import RunConfig, Strategy
+from forecast.core.config import RunConfig, Schedule, Strategy
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
@@ -240,7 +240,7 @@ def fit_members(
     )
     val_size = 0 if epochs else (w.val_size or 0)
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
-    if not epochs and not len(val_idx):
+    if not epochs and not len(val_idx) and cfg.train.schedule is Schedule.plateau:
         warnings.append("too short for a validation split: trained all epochs, no early stopping")
     fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales)
     for k in range(cfg.train.ensemble):
