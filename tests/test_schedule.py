@@ -103,3 +103,33 @@ def test_no_early_stopping_warning_only_where_early_stopping_was_meant(
     onecycle = invoke("train", seasonal_csv, "--out", tmp_path / "b", *args)
     assert plateau.exit_code == 0 and onecycle.exit_code == 0, plateau.output + onecycle.output
     assert "no early stopping" in plateau.stderr and "no early stopping" not in onecycle.stderr
+
+
+def test_the_one_cycle_budget_caps_training_windows_on_big_panels(tmp_path: Path) -> None:
+    """10 epochs for small data, fewer where 10 epochs would pass MAX_WINDOWS windows; an
+    explicit --epochs is kept."""
+    import dataclasses
+
+    from forecast.core.config import DataConfig, RunConfig, WindowConfig
+    from forecast.workflows import fitting
+
+    w = WindowConfig(lookback=24, horizon=18, season=12, test_size=18, val_size=18)
+    cfg = RunConfig(data=DataConfig(path="x.csv"), window=w, train=TrainConfig())
+    big = fitting._default_epochs(cfg, np.full(1000, 120), w)  # 1000 x 43 = 43,000 windows an epoch
+    assert big * 43_000 <= fitting.MAX_WINDOWS < (big + 1) * 43_000 and big < 10
+    assert fitting._default_epochs(cfg, np.array([120]), w) == 10
+    plateau = dataclasses.replace(cfg, train=TrainConfig(schedule=Schedule.plateau))
+    assert fitting._default_epochs(plateau, np.full(1000, 120), w) == 150
+    rows = [
+        (f"s{k}", d, 100.0 + k + np.sin(i))
+        for k in range(400)
+        for i, d in enumerate(pd.date_range("2000-01-01", periods=120, freq="MS").strftime("%Y-%m-%d"))
+    ]
+    path = tmp_path / "panel.csv"
+    pd.DataFrame(rows, columns=["id", "date", "v"]).to_csv(path, index=False)
+    from forecast.data import dataset
+
+    data = DataConfig(path=str(path), id_col="id")
+    ds = dataset.read(data)
+    explicit = RunConfig(data=data, window=WindowConfig(horizon=18), train=TrainConfig(epochs=12))
+    assert fitting.resolve(explicit, ds).train.epochs == 12
