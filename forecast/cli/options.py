@@ -205,7 +205,9 @@ DropoutOpt = Annotated[
 RnnActivationOpt = Annotated[
     Activation, typer.Option(help="Activation of --model rnn.", rich_help_panel=MODEL)
 ]
-_EPOCHS = "Epochs: exactly this many with --schedule onecycle (default 10), the most with plateau (150)."
+_EPOCHS = (
+    "Epochs: exactly this many with onecycle (default 10, fewer on big panels), the most with plateau (150)."
+)
 EpochsOpt = Annotated[
     Optional[int], typer.Option(min=1, help=_EPOCHS, show_default=False, rich_help_panel=TRAIN)
 ]
