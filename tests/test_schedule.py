@@ -133,3 +133,13 @@ def test_the_one_cycle_budget_caps_training_windows_on_big_panels(tmp_path: Path
     ds = dataset.read(data)
     explicit = RunConfig(data=data, window=WindowConfig(horizon=18), train=TrainConfig(epochs=12))
     assert fitting.resolve(explicit, ds).train.epochs == 12
+
+
+def test_a_run_saved_before_schedules_reads_as_plateau() -> None:
+    from forecast.core.config import DataConfig, RunConfig
+
+    raw = RunConfig(data=DataConfig(path="x.csv"), train=TrainConfig(epochs=150)).to_dict()
+    del raw["train"]["schedule"]
+    assert RunConfig.from_dict(raw).train.schedule is Schedule.plateau
+    raw["train"]["schedule"] = "onecycle"
+    assert RunConfig.from_dict(raw).train.schedule is Schedule.onecycle

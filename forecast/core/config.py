@@ -322,10 +322,17 @@ class RunConfig:
                 data=_build(DataConfig, raw.get("data"), "data"),
                 window=_build(WindowConfig, raw.get("window"), "window"),
                 model=_build(ModelConfig, raw.get("model"), "model"),
-                train=_build(TrainConfig, raw.get("train"), "train"),
+                train=_build(TrainConfig, _before_schedules(raw.get("train")), "train"),
             )
         except UsageError as exc:
             raise RunError(f"config.json holds an invalid setting: {exc}") from None
+
+
+def _before_schedules(train: Any) -> Any:
+    """A run saved before --schedule existed trained the plateau way (now not the default)."""
+    if isinstance(train, dict) and "schedule" not in train:
+        return {**train, "schedule": Schedule.plateau.value}
+    return train
 
 
 def _plain(value: Any) -> Any:

@@ -205,7 +205,7 @@ def _fit_and_score(
         return None
     empty = [lv for lv, c in (scored.scores.get("holdout_coverage") or {}).items() if c is None]
     if empty and scored.holdout is not None:
-        warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(trained), trained.lengths))
+        warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(before), before.lengths))
     return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world)
 
 
