@@ -114,7 +114,7 @@ def test_the_one_cycle_budget_caps_training_windows_on_big_panels(tmp_path: Path
     from forecast.workflows import fitting
 
     w = WindowConfig(lookback=24, horizon=18, season=12, test_size=18, val_size=18)
-    cfg = RunConfig(data=DataConfig(path="x.csv"), window=w, train=TrainConfig())
+    cfg = RunConfig(data=DataConfig(path="x.csv"), window=w, train=TrainConfig(schedule=Schedule.onecycle))
     big = fitting._default_epochs(cfg, np.full(1000, 120), w)  # 1000 x 43 = 43,000 windows an epoch
     assert big * 43_000 <= fitting.MAX_WINDOWS < (big + 1) * 43_000 and big < 10
     assert fitting._default_epochs(cfg, np.array([120]), w) == 10
@@ -143,3 +143,23 @@ def test_a_run_saved_before_schedules_reads_as_plateau() -> None:
     assert RunConfig.from_dict(raw).train.schedule is Schedule.plateau
     raw["train"]["schedule"] = "onecycle"
     assert RunConfig.from_dict(raw).train.schedule is Schedule.onecycle
+
+
+def test_the_default_schedule_is_onecycle_for_one_series_and_plateau_for_a_panel(tmp_path: Path) -> None:
+    """Measured on the development suite (docs/benchmarks.md): one-cycle wins on single series,
+    early stopping keeps the M3 quarterly and yearly panels as accurate as before."""
+    from forecast.core.config import DataConfig, RunConfig
+    from forecast.data import dataset
+    from forecast.workflows.fitting import resolve
+
+    dates = pd.date_range("2000-01-01", periods=60, freq="MS").strftime("%Y-%m-%d")
+    rows = [(s, d, 10.0 + k + i) for k, s in enumerate("ab") for i, d in enumerate(dates)]
+    path = tmp_path / "panel.csv"
+    pd.DataFrame(rows, columns=["id", "date", "v"]).to_csv(path, index=False)
+    panel = DataConfig(path=str(path), id_col="id")
+    assert resolve(RunConfig(data=panel), dataset.read(panel)).train.schedule is Schedule.plateau
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"date": dates, "v": np.arange(60.0)}).to_csv(one, index=False)
+    single = DataConfig(path=str(one))
+    resolved = resolve(RunConfig(data=single), dataset.read(single)).train
+    assert resolved.schedule is Schedule.onecycle and resolved.epochs == 10

@@ -254,10 +254,10 @@ SeedOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
-_SCHEDULE = (
-    "onecycle: exactly --epochs, one-cycle learning rate, warm refit; plateau: early stopping, cold refit."
-)
-ScheduleOpt = Annotated[Schedule, typer.Option(help=_SCHEDULE, rich_help_panel=TRAIN)]
+_SCHEDULE = "onecycle (default, one series): fixed epochs, warm refit; plateau (default, panels): early stop."
+ScheduleOpt = Annotated[
+    Optional[Schedule], typer.Option(help=_SCHEDULE, show_default=False, rich_help_panel=TRAIN)
+]
 RefitOpt = Annotated[
     bool,
     typer.Option(

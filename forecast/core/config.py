@@ -270,12 +270,12 @@ class TrainConfig:
     seed: int = 0
     device: Device = Device.auto
     refit: bool = True
-    schedule: Schedule = Schedule.onecycle
+    schedule: Schedule | None = None  # None: onecycle for one series, plateau for a panel (resolve)
 
     @property
     def budget(self) -> int:
         """Epochs to run: ``epochs``, else the schedule's default (the most with plateau)."""
-        return self.epochs or EPOCHS[self.schedule]
+        return self.epochs or EPOCHS[self.schedule or Schedule.plateau]
 
     def __post_init__(self) -> None:
         _check(self.epochs is None or self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")

@@ -118,8 +118,10 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
     data_cfg = dataclasses.replace(cfg.data, path=path, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
+    schedule = cfg.train.schedule or (Schedule.onecycle if len(lengths) == 1 else Schedule.plateau)
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, schedule=schedule))
     epochs = cfg.train.epochs or _default_epochs(cfg, lengths, window)
-    train = dataclasses.replace(cfg.train, epochs=epochs)  # the run records the number
+    train = dataclasses.replace(cfg.train, epochs=epochs)  # the run records both
     return RunConfig(data=data_cfg, window=window, model=model, train=train)
 
 
@@ -261,7 +263,7 @@ def fit_members(
     )
     val_size = 0 if epochs else (w.val_size or 0)
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
-    if not epochs and not len(val_idx) and cfg.train.schedule is Schedule.plateau:
+    if not epochs and not len(val_idx) and cfg.train.schedule is not Schedule.onecycle:
         warnings.append("too short for a validation split: trained all epochs, no early stopping")
     fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales)
     for k in range(cfg.train.ensemble):

@@ -219,7 +219,7 @@ def _refit(
     """The saved models, fitted on every value: ``plateau`` trains new ones for each member's
     best epoch count; ``onecycle`` continues from the scored models for 30% of the budget
     (``WARM_SHARE``, at least one epoch) at half the peak learning rate (``loop.WARM_LR``)."""
-    if cfg.train.schedule is Schedule.plateau:
+    if cfg.train.schedule is not Schedule.onecycle:
         return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
     epochs = max(1, round(WARM_SHARE * cfg.train.budget))
     return fit_members(cfg, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
