@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 H = 18
-
-
-def _timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{' '.join(cmd[:3])} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-    return time.perf_counter() - start
 
 
 def _m3(work: Path) -> tuple[Path, dict[str, np.ndarray]]:
@@ -65,8 +56,8 @@ def _train_predict(data: Path, work: Path, schedule: str, model: str) -> dict[st
     run, out = work / f"run-{schedule}-{model}", work / f"fc-{schedule}-{model}.csv"
     common_args = ["--out", str(run), "--runs-dir", str(work / "runs"), "--no-plot", "-q"]
     train = [common.FORECAST, "train", str(data), "--id-col", "series", "--horizon", str(H)]
-    t_train = _timed([*train, "--schedule", schedule, "--model", model, *common_args])
-    t_predict = _timed(
+    t_train = common.run([*train, "--schedule", schedule, "--model", model, *common_args])
+    t_predict = common.run(
         [common.FORECAST, "predict", "--run", str(run), "--horizon", str(H), "--out", str(out), "-q"]
     )
     return {"train_s": t_train, "predict_s": t_predict}
@@ -104,7 +95,7 @@ def main() -> None:
                     times.setdefault(f"{name}_predict", []).append(res["predict_s"])
                     smapes.setdefault(name, []).append(_score(work / f"fc-{name}.csv", tests))
             times["single_train"].append(
-                _timed([common.FORECAST, "train", str(single), "--out", str(work / "s"), "--runs-dir",
+                common.run([common.FORECAST, "train", str(single), "--out", str(work / "s"), "--runs-dir",
                         str(work / "runs"), "--no-plot", "-q"])
             )  # fmt: skip
             print(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from forecast.cli.render import Reporter, forecast_table, frame_table, metrics_table
-from forecast.core.config import Method
+from forecast.core.config import Method, Schedule
 
 
 def train(rep: Reporter, outcome: Any) -> None:
@@ -37,7 +37,7 @@ def train(rep: Reporter, outcome: Any) -> None:
     train = outcome.config.train
     how = (
         f"{outcome.epochs_run} epochs, one-cycle{', then a warm refit' if train.refit and outcome.config.window.test_size else ''}"
-        if train.schedule.value == "onecycle"
+        if train.schedule is Schedule.onecycle
         else f"best epoch {outcome.best_epoch} of {outcome.epochs_run}"
     )
     rep.info(
