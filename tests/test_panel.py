@@ -84,14 +84,85 @@ def test_predict_subset(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 3 and "no series ['nope']" in result.stderr
 
 
-def test_predict_rejects_unknown_series(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
+def _mase(actual: np.ndarray, forecast: np.ndarray, history: np.ndarray, season: int = 12) -> float:
+    scale = np.mean(np.abs(history[season:] - history[:-season]))
+    return float(np.mean(np.abs(actual - forecast)) / scale)
+
+
+def test_series_the_run_never_saw_are_forecast_by_its_network(
+    panel_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Cold start: the other half of the population (30 new series, new ids) forecast by the
+    run's network from their own history beats seasonal naive on what comes next."""
+    _, out = panel_run
+    other = make_panel(seed=7)
+    other["series"] = other["series"].str.replace("s", "u")
+    left = other.groupby("series").cumcount(ascending=False)  # rows after this one, per series
+    cut = other[(left >= 12) | (other.groupby("series")["sales"].transform("size") < 40)]
+    path = tmp_path / "new.csv"
+    cut.to_csv(path, index=False)
+    result = invoke(
+        "predict", "--run", out, "--data", path, "--horizon", 12, "--out", tmp_path / "f.csv", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "f.csv")
+    methods = frame.groupby("series")["method"].first()
+    assert sorted(methods[methods == "seasonal_naive"].index) == ["u00", "u10", "u20"]  # 20 rows: too short
+    assert (methods.drop(["u00", "u10", "u20"]) == "model (unseen)").all()
+    unseen = frame[frame["method"] == "model (unseen)"]
+    assert unseen["lo-95"].notna().all() and (unseen["lo-95"] < unseen["forecast"]).all()  # pooled errors
+    warnings = " ".join(json.loads(result.stdout)["warnings"])
+    assert "27 series not in the run forecast by its network" in warnings
+    assert "3 unseen series ('u00', 'u10', 'u20') shorter than the model's lookback" in warnings
+    model, naive = [], []
+    for sid in methods.drop(["u00", "u10", "u20"]).index:
+        y = other.loc[other["series"] == sid, "sales"].to_numpy()
+        history, actual = y[:-12], y[-12:]
+        model.append(_mase(actual, frame.loc[frame["series"] == sid, "forecast"].to_numpy(), history))
+        naive.append(_mase(actual, history[-12:], history))
+    assert np.mean(model) < 0.8 * np.mean(naive), (np.mean(model), np.mean(naive))
+
+
+def test_an_unseen_series_is_scaled_as_training_would_have(
+    panel_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A trained series under a new id gets the transform the refit gave it: the same point
+    forecast, with intervals from the pooled calibration errors instead of its own."""
     path, out = panel_run
     frame = pd.read_csv(path)
     frame.loc[frame["series"] == "s05", "series"] = "new"
     other = tmp_path / "other.csv"
     frame.to_csv(other, index=False)
-    result = invoke("predict", "--run", out, "--data", other)
-    assert result.exit_code == 3 and "not trained on" in result.stderr and "'new'" in result.stderr
+    assert invoke("predict", "--run", out, "--out", tmp_path / "known.csv", "-q").exit_code == 0
+    result = invoke("predict", "--run", out, "--data", other, "--out", tmp_path / "cold.csv", "-q")
+    assert result.exit_code == 0, result.output
+    known, cold = pd.read_csv(tmp_path / "known.csv"), pd.read_csv(tmp_path / "cold.csv")
+    new = cold[cold["series"] == "new"]
+    assert (new["method"] == "model (unseen)").all()
+    np.testing.assert_allclose(new["forecast"], known.loc[known["series"] == "s05", "forecast"], rtol=1e-9)
+    same = known[known["series"] != "s05"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(cold[cold["series"] != "new"].reset_index(drop=True), same)
+
+
+def test_an_unseen_series_the_network_cannot_read_gets_the_fallback(
+    panel_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A run trained only on non-negative (log-scaled) series never saw a plain-scaled window."""
+    _, out = panel_run
+    other = make_panel(n_series=3, short_every=0, seed=3)
+    other.loc[other["series"] == "s01", "sales"] -= other["sales"].max()  # all negative
+    other["series"] = "v" + other["series"]
+    path = tmp_path / "neg.csv"
+    other.to_csv(path, index=False)
+    result = invoke("predict", "--run", out, "--data", path, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    methods = pd.read_csv(tmp_path / "f.csv").groupby("series")["method"].first()
+    assert methods.to_dict() == {"vs00": "model (unseen)", "vs01": "seasonal_naive", "vs02": "model (unseen)"}
+    assert "1 unseen series ('vs01'): has negative values" in " ".join(result.stderr.split())
+    one = tmp_path / "one.csv"  # a panel run reads new data with its columns: the id column too
+    other[other["series"] == "vs02"].drop(columns="series").to_csv(one, index=False)
+    result = invoke("predict", "--run", out, "--data", one, "--out", tmp_path / "g.csv")
+    assert result.exit_code == 3 and "no column 'series' (--id-col)" in result.stderr
 
 
 def test_wide_format(tmp_path: Path) -> None:

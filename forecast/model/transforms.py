@@ -21,6 +21,7 @@ __all__ = [
     "TransformRows",
     "fit_transform",
     "fit_transforms",
+    "panel_step",
     "transforms_to_dict",
     "transforms_from_dict",
     "seasonal_indices",
@@ -249,6 +250,14 @@ def seasonal_indices(z: np.ndarray, positions: np.ndarray, season: int) -> tuple
     return tuple(float(v) for v in indices)
 
 
+def panel_step(series: Sequence[np.ndarray], scaler: Scaler) -> float | None:
+    """The step ``fit_transforms`` scales a panel's negative-valued series to: ``log_step`` in
+    a window-scaled panel that mixes series with and without negative values, else None.
+    A run keeps it (series.json) so a series it never saw is scaled the same way."""
+    mixed = scaler is Scaler.window and len(series) > 1 and any(len(y) and np.min(y) < 0 for y in series)
+    return log_step(series) if mixed else None
+
+
 def fit_transforms(
     series: list[np.ndarray],
     positions: list[np.ndarray],
@@ -263,8 +272,7 @@ def fit_transforms(
     are scaled to the log-scaled series' typical step (``log_step``), so no scale group
     dominates the shared loss or early stopping."""
     transforms, counts = [], {}
-    mixed = scaler is Scaler.window and len(series) > 1 and any(len(y) and np.min(y) < 0 for y in series)
-    step = log_step(series) if mixed else None
+    step = panel_step(series, scaler)
     for y, pos in zip(series, positions):
         t, warnings = fit_transform(y, pos, scaler, deseason, season, lookback, step)
         transforms.append(t)

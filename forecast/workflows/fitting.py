@@ -22,7 +22,7 @@ from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
-from forecast.model.transforms import SeriesTransform, fit_transforms
+from forecast.model.transforms import SeriesTransform, fit_transforms, panel_step
 from forecast.scoring import intervals
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
@@ -221,6 +221,7 @@ class Fitted:
     warnings: list[str]
     index: np.ndarray  # the series fitted on, numbered as in the Dataset
     scales: list[covariates.CovariateScale] = field(default_factory=list)  # per series, with covariates
+    step: float | None = None  # transforms.panel_step: the scale step of negative-valued series
 
     def members(self, index: np.ndarray) -> list[int]:
         """Where the Dataset's series ``index`` sit among the fitted ones (each must be one)."""
@@ -265,7 +266,9 @@ def fit_members(
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
     if not epochs and not len(val_idx) and cfg.train.schedule is not Schedule.onecycle:
         warnings.append("too short for a validation split: trained all epochs, no early stopping")
-    fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales)
+    fitted = Fitted(
+        [], transforms, [], 0, 0.0, [], warnings, panel.index, scales, panel_step(series, w.scaler)
+    )
     for k in range(cfg.train.ensemble):
         rng = seed_everything(cfg.train.seed + k)
         model = build_model(cfg.model) if warm is None else copy.deepcopy(warm.models[k])

@@ -16,22 +16,17 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.config import Method
-from forecast.core.errors import DataError, RunError, UsageError
-from forecast.data import dataset, grid, output
+from forecast.core.errors import RunError, UsageError
+from forecast.data import dataset, output
 from forecast.data.dates import date_format, fmt_date
 from forecast.runs import locks
 from forecast.runs import run as runformat
 from forecast.scoring import baselines, intervals
 from forecast.workflows.fitting import calendar_of, exog_of
-from forecast.workflows.predict_inputs import (
-    append_ahead,
-    check_compatible,
-    future_rows,
-    outside_training,
-    read_like_training,
-)
+from forecast.workflows.predict_inputs import Selection, append_ahead, future_rows, outside_training, select
 from forecast.workflows.saved_run import LoadedRun, load_run
-from forecast.workflows.train import FALLBACK, LEVELS, MODEL
+from forecast.workflows.train import LEVELS
+from forecast.workflows.unseen import UNSEEN
 
 __all__ = ["PredictOutcome", "predict", "PREDICT_CHUNK", "PREVIEW_ROWS"]
 
@@ -50,23 +45,6 @@ class PredictOutcome:
     path: Path
     run_dir: Path
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Selection:
-    """The series predict forecasts, where they sit, and how each one is forecast."""
-
-    ds: dataset.Dataset
-    wanted: list[str]  # series ids, in file order (those of --series only)
-    index: np.ndarray  # each one's series number in ``ds``
-    lengths: np.ndarray  # its number of observations
-    firsts: np.ndarray  # the position of its first value on the run's grid (the training anchor)
-    last_pos: np.ndarray  # the position of its last value on the data's grid
-    run_index: np.ndarray  # its series number in the run
-    use_model: np.ndarray  # bool: the network forecasts it, else ``baseline`` does
-    baseline: str
-    values: np.ndarray  # ``ds.values`` and, for runs with covariates, ``ds.covariates``: built once
-    covs: np.ndarray | None
 
 
 @locks.reads_run  # a retrain of this run waits until predict has read it and written
@@ -94,7 +72,7 @@ def predict(
     horizon = horizon or cfg.window.horizon
     ahead = cfg.data.future_covariates
     source = data_path or cfg.data.path
-    sel = _select(loaded, source, only, method)
+    sel = select(loaded, source, only, method)
     if ahead and future_path is None and sel.use_model.any():  # seasonal-naive series need none
         raise UsageError(
             f"{loaded.path} was trained with known-ahead covariates {list(ahead)}; give their values "
@@ -107,7 +85,7 @@ def predict(
         preview, uncalibrated = _write_chunks(
             loaded, sel, horizon, levels, grid_dates, ahead_values, source, sink
         )
-    warnings = list(sel.ds.warnings) + outside
+    warnings = list(sel.ds.warnings) + sel.warnings + outside
     warnings += _warnings(loaded, sel, horizon, method, future_path, uncalibrated)
     return PredictOutcome(
         frame=pd.concat(preview, ignore_index=True),
@@ -120,49 +98,7 @@ def predict(
     )
 
 
-def _select(loaded: LoadedRun, source: str, only: list[str] | None, method: Method) -> _Selection:
-    """Read ``source`` as the training data was, keep the series of ``only`` (all by default),
-    place them on the run's grid, and choose the model or a baseline for each."""
-    meta, w = loaded.meta, loaded.config.window
-    # the run's columns and frequency: a file that differs fails with what differs
-    ds = read_like_training(loaded.config, meta["data"], source)
-    check_compatible(ds, meta, loaded.ids)
-    known = {uid: k for k, uid in enumerate(loaded.ids)}
-    wanted = [str(u) for u in ds.ids]
-    if only:
-        present, chosen = set(wanted), set(only)
-        missing = [s for s in only if s not in present]
-        if missing:
-            raise DataError(
-                f"{source}: no series {missing} (--series); it has {len(wanted)} series, e.g. {wanted[:5]}"
-            )
-        wanted = [u for u in wanted if u in chosen]
-    shift = int(
-        grid.grid_positions(pd.DatetimeIndex([ds.anchor]), pd.Timestamp(meta["data"]["anchor"]), ds.freq)[0]
-    )
-    if shift == grid.OFF_GRID:
-        raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
-    rows = {str(u): k for k, u in enumerate(ds.ids)}
-    index = np.array([rows[u] for u in wanted], dtype=np.int64)
-    run_index = np.array([known[u] for u in wanted], dtype=np.int64)
-    lengths = np.diff(ds.indptr)[index]
-    use_model = np.array([loaded.methods[k] == MODEL for k in run_index], dtype=bool) & (
-        lengths >= w.lookback
-    )
-    baseline = FALLBACK if method is Method.model else method.value  # for the series the model skips
-    if method is not Method.model:
-        use_model[:] = False
-    elif not ds.panel and not use_model[0]:
-        raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
-    firsts = ds.positions[ds.indptr[index]] + shift
-    last_pos = ds.positions[ds.indptr[index + 1] - 1]
-    covs = ds.covariates if loaded.scales else None  # (rows, covariates)
-    return _Selection(
-        ds, wanted, index, lengths, firsts, last_pos, run_index, use_model, baseline, ds.values, covs
-    )
-
-
-def _forecast_grid(sel: _Selection, horizon: int) -> pd.DatetimeIndex:
+def _forecast_grid(sel: Selection, horizon: int) -> pd.DatetimeIndex:
     """The data's grid from its anchor to the last forecast date; UsageError past the year 9999."""
     ds = sel.ds
     try:
@@ -180,7 +116,7 @@ def _forecast_grid(sel: _Selection, horizon: int) -> pd.DatetimeIndex:
 
 
 def _known_ahead(
-    loaded: LoadedRun, sel: _Selection, horizon: int, future_path: str | None
+    loaded: LoadedRun, sel: Selection, horizon: int, future_path: str | None
 ) -> tuple[np.ndarray | None, list[str]]:
     """The ``--future`` values (series, rolled steps, known-ahead covariates) of the series the
     model forecasts, checked for every series before any forecast, and range warnings."""
@@ -201,7 +137,7 @@ def _known_ahead(
 
 def _write_chunks(
     loaded: LoadedRun,
-    sel: _Selection,
+    sel: Selection,
     horizon: int,
     levels: tuple[int, ...],
     grid_dates: pd.DatetimeIndex,
@@ -213,7 +149,7 @@ def _write_chunks(
     first ``PREVIEW_ROWS`` rows and how many series got uncalibrated (empty) intervals."""
     columns = intervals.level_columns(levels)
     fmt = date_format(grid_dates)  # one format for the whole file, whatever dates a chunk holds
-    groups = intervals.scale_groups(loaded.transforms)
+    groups = intervals.scale_groups(sel.transforms)
     preview: list[pd.DataFrame] = []
     kept, uncalibrated = 0, 0
     for lo in range(0, len(sel.wanted), PREDICT_CHUNK):  # bounded memory: forecast, write, forget
@@ -230,9 +166,8 @@ def _write_chunks(
                 "retrain on this data"
             )
         frame = _forecast_frame(
-            [sel.wanted[i] for i in part], sel.last_pos[part], grid_dates, fmt, point, sel.use_model[part],
-            sel.baseline,
-        )  # fmt: skip
+            [sel.wanted[i] for i in part], sel.last_pos[part], grid_dates, fmt, point, sel.methods[part]
+        )
         for b, col in enumerate(columns):
             frame.insert(3 + b, col, bands[:, b].ravel())
         if not sel.ds.panel:
@@ -246,7 +181,7 @@ def _write_chunks(
 
 def _forecast_chunk(
     loaded: LoadedRun,
-    sel: _Selection,
+    sel: Selection,
     part: np.ndarray,
     horizon: int,
     levels: tuple[int, ...],
@@ -272,11 +207,11 @@ def _forecast_chunk(
             raw = [sel.covs[ds.indptr[sel.index[part[j]]] : ds.indptr[sel.index[part[j]] + 1]] for j in mk]
             if ahead_values is not None:
                 raw = [append_ahead(r, ahead_values[part[j]]) for r, j in zip(raw, mk)]
-            scales = [loaded.scales[k] for k in trained]
+            scales = [sel.scales[k] for k in trained]
             exog = exog_of(cfg, raw, [len(histories[j]) for j in mk], scales, horizon)
         point[mk], bands[mk] = forecast_panel(
             loaded.models,
-            [loaded.transforms[k] for k in trained],
+            [sel.transforms[k] for k in trained],
             [histories[j] for j in mk],
             [int(sel.firsts[part[j]]) for j in mk],
             w.lookback,
@@ -294,7 +229,7 @@ def _forecast_chunk(
 
 def _warnings(
     loaded: LoadedRun,
-    sel: _Selection,
+    sel: Selection,
     horizon: int,
     method: Method,
     future_path: str | None,
@@ -320,7 +255,29 @@ def _warnings(
         warnings.append(
             f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
         )
+    if method is Method.model and sel.unseen.any():
+        warnings += _unseen_warnings(sel, loaded.config.window.lookback or 0)
     return warnings
+
+
+def _unseen_warnings(sel: Selection, lookback: int) -> list[str]:
+    """How the series the run never saw were forecast: they are no error, but a user should know."""
+    fresh = np.flatnonzero(sel.unseen)
+    short = [sel.wanted[i] for i in fresh if sel.lengths[i] < lookback]
+    out = []
+    if sel.use_model[fresh].any():
+        who = f"{int(sel.use_model[fresh].sum())} series" if sel.ds.panel else "the series"
+        out.append(
+            f"{who} not in the run forecast by its network from their own history (method "
+            f"'{UNSEEN}'), with intervals from the run's pooled calibration errors"
+        )
+    if short:
+        names = ", ".join(f"'{u}'" for u in short[:5]) + (", ..." if len(short) > 5 else "")
+        out.append(
+            f"{len(short)} unseen series ({names}) shorter than the model's lookback ({lookback}): "
+            "forecast by seasonal naive"
+        )
+    return out
 
 
 def _forecast_frame(
@@ -329,8 +286,7 @@ def _forecast_frame(
     grid_dates: pd.DatetimeIndex,
     fmt: str,
     values: np.ndarray,
-    use_model: np.ndarray,
-    baseline: str = FALLBACK,
+    methods: np.ndarray,
 ) -> pd.DataFrame:
     """Rows series,date,forecast,method with future dates taken from one shared grid."""
     horizon = values.shape[1]
@@ -340,7 +296,7 @@ def _forecast_frame(
             "series": np.repeat(np.array(wanted, dtype=object), horizon),
             "date": grid_dates[future].strftime(fmt),
             "forecast": values.ravel(),
-            "method": np.repeat(np.where(use_model, MODEL, baseline), horizon),
+            "method": np.repeat(methods, horizon),
         }
     )
 

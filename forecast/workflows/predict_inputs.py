@@ -1,5 +1,7 @@
 """The data ``forecast predict`` forecasts from: the new file read the way the training data
-was (``read_like_training``) and checked against the run (``check_compatible``), and the
+was (``read_like_training``) and checked against the run (``check_compatible``), the series
+chosen and placed on the run's grid, with transforms fitted for those it never saw
+(``select``, ``Selection``; ``workflows.unseen``), and the
 known-ahead covariate rows of ``--future`` aligned to the dates each series' forecast reads
 (``future_rows``, ``append_ahead``), with a warning where they leave the training range.
 """
@@ -7,19 +9,33 @@ known-ahead covariate rows of ``--future`` aligned to the dates each series' for
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import RunConfig
+from forecast.core.config import Method, RunConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, grid
 from forecast.data.cells import check_zone
 from forecast.data.dates import fmt_date
 from forecast.model import covariates
+from forecast.model.covariates import CovariateScale
+from forecast.model.transforms import SeriesTransform
+from forecast.workflows.save import FALLBACK, MODEL
+from forecast.workflows.saved_run import LoadedRun
+from forecast.workflows.unseen import UNSEEN, fit_unseen
 
-__all__ = ["read_like_training", "check_compatible", "future_rows", "append_ahead", "outside_training"]
+__all__ = [
+    "Selection",
+    "select",
+    "read_like_training",
+    "check_compatible",
+    "future_rows",
+    "append_ahead",
+    "outside_training",
+]
 
 
 def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> dataset.Dataset:
@@ -39,18 +55,16 @@ def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> 
     return ds
 
 
-def check_compatible(ds: dataset.Dataset, meta: dict[str, Any], ids: list[str]) -> None:
-    """``ds`` holds only series the run was trained on and reaches at least as far in time."""
-    unknown = sorted(set(map(str, ds.ids)) - set(ids))
-    if unknown:
-        raise DataError(
-            f"{ds.path}: {len(unknown)} series the run was not trained on, e.g. {unknown[:5]}; "
-            "predict with the series of the training data (or retrain)"
-        )
+def check_compatible(ds: dataset.Dataset, meta: dict[str, Any], seen: np.ndarray) -> None:
+    """The series of ``ds`` the run was trained on (``seen``: a mask over them) reach at least
+    as far in time as its training data. Series it never saw may end anywhere."""
+    if not seen.any():
+        return
+    ends = ds.dates[ds.indptr[1:][seen] - 1]
     trained_last = pd.Timestamp(meta["data"]["trained_until"])
-    if ds.dates.max() < trained_last:
+    if ends.max() < trained_last:
         raise DataError(
-            f"{ds.path}: ends {fmt_date(ds.dates.max())}, before the model's training data ends "
+            f"{ds.path}: ends {fmt_date(ends.max())}, before the model's training data ends "
             f"({fmt_date(trained_last)}); predict from data at least as recent"
         )
 
@@ -156,3 +170,93 @@ def outside_training(
                 f"({int(beyond.sum())} value(s), e.g. {worst:g}): the forecast extrapolates there"
             )
     return out
+
+
+@dataclass
+class Selection:
+    """The series predict forecasts, where they sit, and how each one is forecast."""
+
+    ds: dataset.Dataset
+    wanted: list[str]  # series ids, in file order (those of --series only)
+    index: np.ndarray  # each one's series number in ``ds``
+    lengths: np.ndarray  # its number of observations
+    firsts: np.ndarray  # the position of its first value on the run's grid (the training anchor)
+    last_pos: np.ndarray  # the position of its last value on the data's grid
+    run_index: np.ndarray  # its series number in the run
+    use_model: np.ndarray  # bool: the network forecasts it, else ``baseline`` does
+    baseline: str
+    values: np.ndarray  # ``ds.values`` and, for runs with covariates, ``ds.covariates``: built once
+    covs: np.ndarray | None
+    unseen: np.ndarray  # bool: not in the run (cold start); ``run_index`` numbers them after its own
+    transforms: list[SeriesTransform]  # by ``run_index``: the run's, then the unseen series'
+    scales: list[CovariateScale]  # likewise, for runs with covariates
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def methods(self) -> np.ndarray:
+        """The method column of each series."""
+        model = np.where(self.unseen, UNSEEN, MODEL)
+        return np.where(self.use_model, model, self.baseline)
+
+
+def select(loaded: LoadedRun, source: str, only: list[str] | None, method: Method) -> Selection:
+    """Read ``source`` as the training data was, keep the series of ``only`` (all by default),
+    place them on the run's grid, and choose the model or a baseline for each; series the run
+    never saw get transforms fitted on their own history (``workflows.unseen``)."""
+    meta, w = loaded.meta, loaded.config.window
+    # the run's columns and frequency: a file that differs fails with what differs
+    ds = read_like_training(loaded.config, meta["data"], source)
+    known = {uid: k for k, uid in enumerate(loaded.ids)}
+    check_compatible(ds, meta, np.array([str(u) in known for u in ds.ids], dtype=bool))
+    wanted = [str(u) for u in ds.ids]
+    if only:
+        present, chosen = set(wanted), set(only)
+        missing = [s for s in only if s not in present]
+        if missing:
+            raise DataError(
+                f"{source}: no series {missing} (--series); it has {len(wanted)} series, e.g. {wanted[:5]}"
+            )
+        wanted = [u for u in wanted if u in chosen]
+    shift = int(
+        grid.grid_positions(pd.DatetimeIndex([ds.anchor]), pd.Timestamp(meta["data"]["anchor"]), ds.freq)[0]
+    )
+    if shift == grid.OFF_GRID:
+        raise DataError(f"{source}: dates are not on the run's {ds.freq} grid")
+    rows = {str(u): k for k, u in enumerate(ds.ids)}
+    index = np.array([rows[u] for u in wanted], dtype=np.int64)
+    unseen = np.array([u not in known for u in wanted], dtype=bool)
+    fresh = np.flatnonzero(unseen)  # numbered after the run's series: len(ids), len(ids) + 1, ...
+    run_index = np.array([known.get(u, -1) for u in wanted], dtype=np.int64)
+    run_index[fresh] = len(loaded.ids) + np.arange(len(fresh))
+    lengths = np.diff(ds.indptr)[index]
+    methods = loaded.methods + [MODEL] * len(fresh)
+    use_model = np.array([methods[k] == MODEL for k in run_index], dtype=bool) & (lengths >= w.lookback)
+    covs = ds.covariates if loaded.scales else None  # (rows, covariates)
+    sel = Selection(
+        ds, wanted, index, lengths, ds.positions[ds.indptr[index]] + shift,
+        ds.positions[ds.indptr[index + 1] - 1], run_index, use_model, FALLBACK, ds.values, covs,
+        unseen, list(loaded.transforms), list(loaded.scales),
+    )  # fmt: skip
+    if method is not Method.model:
+        sel.baseline, sel.use_model[:] = method.value, False
+    elif len(fresh):
+        _fit_unseen(loaded, sel, fresh, shift)
+    if method is Method.model and not ds.panel and not unseen[0] and not sel.use_model[0]:
+        raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
+    return sel
+
+
+def _fit_unseen(loaded: LoadedRun, sel: Selection, fresh: np.ndarray, shift: int) -> None:
+    """Fit the transforms (and covariate scales) of the selection's unseen series ``fresh``
+    and leave to the fallback those the network cannot read."""
+    ds = sel.ds
+    slices = [ds.rows(int(sel.index[i])) for i in fresh]
+    found = fit_unseen(
+        loaded.config, [t for t, m in zip(loaded.transforms, loaded.methods) if m == MODEL], loaded.log_step, [sel.wanted[i] for i in fresh],
+        [sel.values[r] for r in slices], [ds.positions[r] + shift for r in slices],
+        None if sel.covs is None else [sel.covs[r] for r in slices],
+    )  # fmt: skip
+    sel.transforms += found.transforms
+    sel.scales += found.scales
+    sel.use_model[fresh] &= found.usable
+    sel.warnings += found.warnings

@@ -133,6 +133,7 @@ def _series_meta(cfg: RunConfig, ds: dataset.Dataset, final: Fitted) -> dict[str
         "ids": [str(i) for i in ds.ids],
         "method": methods.tolist(),
         "transform": transforms_to_dict(_all_transforms(final.transforms, trained, len(ds.ids))),
+        "log_step": final.step,  # how negative-valued series were scaled: unseen ones are alike
     }
     if covariates_of(cfg):
         width = len(ds.covariate_cols)
@@ -169,7 +170,8 @@ def _write_tables(cfg: RunConfig, ds: dataset.Dataset, t: Trained, tmp: Path, pl
 
 def _all_transforms(fitted: list[SeriesTransform], trained: np.ndarray, n: int) -> list[SeriesTransform]:
     """One transform per series: the fitted ones, identity for the seasonal-naive series."""
-    identity = SeriesTransform("none", False, 0.0, 1.0, fitted[0].season, None, fitted[0].level_len)
+    first = fitted[0]  # the run's scaler: series.json records one for all series
+    identity = SeriesTransform(first.scaler, False, 0.0, 1.0, first.season, None, first.level_len)
     out = [identity] * n
     for t, k in zip(fitted, trained):
         out[int(k)] = t

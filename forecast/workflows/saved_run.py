@@ -5,6 +5,7 @@ and the safetensors weights, as the ``LoadedRun`` that ``workflows.predict`` for
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ class LoadedRun:
     error_series: np.ndarray  # the series index of each row of ``errors``
     scales: list[covariates.CovariateScale] = field(default_factory=list)  # runs with covariates
     ranges: tuple[list[float], list[float]] | None = None  # each covariate's min and max in training
+    log_step: float | None = None  # transforms.panel_step of the final fit (None before it was kept)
 
 
 def load_run(run: Path) -> LoadedRun:
@@ -84,6 +86,7 @@ def load_run(run: Path) -> LoadedRun:
         error_series.astype(np.int64),
         scales,
         ranges,
+        _step(series.get("log_step")),
     )
 
 
@@ -94,3 +97,10 @@ def _ranges(raw: Any, width: int) -> tuple[list[float], list[float]] | None:
     except (KeyError, TypeError, ValueError):
         return None
     return (low, high) if len(low) == len(high) == width else None
+
+
+def _step(raw: Any) -> float | None:
+    """series.json's log_step: a positive finite number, else None (also for older runs)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    return float(raw) if math.isfinite(raw) and raw > 0 else None
