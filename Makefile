@@ -41,6 +41,8 @@ bench: install
 	$(BIN)/python bench/calendar_inputs.py
 	$(BIN)/python bench/covariates.py
 	$(BIN)/python bench/suite.py
+	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/warm.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -18,6 +18,7 @@ from forecast.cli.exits import app as app
 from forecast.cli.exits import command
 from forecast.cli.exits import main as main
 from forecast.cli.render import Reporter, model_card, progress
+from forecast.cli.reuse_options import InitOpt
 from forecast.cli.stdin import staged_config, staged_file
 from forecast.core.config import (
     Activation,
@@ -84,6 +85,7 @@ def train_cmd(
     device: o.DeviceOpt = Device.auto,
     refit: o.RefitOpt = True,
     schedule: o.ScheduleOpt = TrainConfig.schedule,
+    init: InitOpt = None,
     out: o.TrainOutOpt = None,
     runs_dir: o.RunsDirOpt = Path("runs"),
     wait: o.TrainWaitOpt = 0.0,
@@ -117,7 +119,7 @@ def train_cmd(
         train=TrainConfig(
             epochs=epochs, batch_size=batch_size, windows_per_epoch=windows_per_epoch, ensemble=ensemble,
             lr=lr, loss=loss, patience=patience, clip_grad=clip_grad or None, seed=seed, device=device,
-            refit=refit, schedule=schedule,
+            refit=refit, schedule=schedule, init=str(init) if init else None,
         ),
     )  # fmt: skip
     main = distributed.from_env().main  # under torchrun the other processes stay quiet

@@ -79,10 +79,8 @@ FreqOpt = Annotated[
         rich_help_panel=DATA,
     ),
 ]
-FillOpt = Annotated[
-    Fill,
-    typer.Option(help="Repair gaps, empty cells and NaN: none = refuse them.", rich_help_panel=DATA),
-]
+_FILL = "Gaps, empty cells, NaN: none = refuse; mask = keep the target missing; others repair."
+FillOpt = Annotated[Fill, typer.Option(help=_FILL, rich_help_panel=DATA)]
 ThousandsOpt = Annotated[
     Optional[str], typer.Option(help="Thousands separator in values, e.g. ','.", rich_help_panel=DATA)
 ]
@@ -254,7 +252,7 @@ SeedOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[Device, typer.Option(help="auto = CUDA when present.", rich_help_panel=TRAIN)]
-_SCHEDULE = "onecycle (default, one series): fixed epochs, warm refit; plateau (default, panels): early stop."
+_SCHEDULE = "onecycle (default): fixed epochs, warm refit; plateau: early stopping, refit anew."
 ScheduleOpt = Annotated[
     Optional[Schedule], typer.Option(help=_SCHEDULE, show_default=False, rich_help_panel=TRAIN)
 ]

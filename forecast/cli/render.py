@@ -175,6 +175,21 @@ def frame_table(frame: Any, terminal: bool, title: str) -> Any:
     return table
 
 
+def _lineage(parent: dict[str, Any] | None) -> list[str]:
+    """A run trained with --init: its parent, and the runs before it (oldest first)."""
+    if not parent:
+        return []
+
+    def one(p: dict[str, Any]) -> str:
+        sha = str(p.get("weights_sha256") or "?")[:12]
+        return f"{p.get('run') or '?'} (weights {sha}..., trained until {str(p.get('trained_until') or '?')[:10]})"
+
+    lines = [f"parent     {one(parent)}"]
+    for k, earlier in enumerate(reversed(parent.get("lineage") or [])):
+        lines.append(f"{'lineage' if k == 0 else '':<10} {one(earlier)}")
+    return lines
+
+
 def model_card(card: dict[str, Any]) -> list[str]:
     """The lines of ``forecast info``: one labelled line per part of a run's model card.
 
@@ -217,5 +232,9 @@ def model_card(card: dict[str, Any]) -> list[str]:
         coverage = {k: x for k, x in (h.get("holdout_coverage") or {}).items() if x is not None}
         if coverage:
             lines.append("  interval coverage " + ", ".join(f"{k}%: {x:.0%}" for k, x in coverage.items()))
+        seen = h.get("holdout_seen_by_parent")
+        if isinstance(seen, (int, float)) and seen > 0:
+            lines.append(f"  optimistic: the parent's weights had seen {seen:.0%} of these points")
+    lines += _lineage(card.get("parent"))
     lines.append("versions   " + ", ".join(f"{k} {v(x)}" for k, x in card["versions"].items()))
     return lines

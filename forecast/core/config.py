@@ -84,10 +84,13 @@ class Activation(str, Enum):
 
 
 class Fill(str, Enum):
+    """Gaps and empty cells: refused, repaired, or ``mask``ed (kept missing: ``model.missing``)."""
+
     none = "none"
     ffill = "ffill"
     interpolate = "interpolate"
     zero = "zero"
+    mask = "mask"
 
 
 class Method(str, Enum):
@@ -270,7 +273,8 @@ class TrainConfig:
     seed: int = 0
     device: Device = Device.auto
     refit: bool = True
-    schedule: Schedule | None = None  # None: onecycle for one series, plateau for a panel (resolve)
+    schedule: Schedule | None = None  # None: onecycle (resolve); with ``init``, the parent run's
+    init: str | None = None  # a run whose weights training starts from (--init), as given
 
     @property
     def budget(self) -> int:

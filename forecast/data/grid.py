@@ -3,7 +3,8 @@
 ``regularise`` takes rows (``unique_id``, ``ds``, ``y``, ``_line``) and returns them sorted,
 on one regular grid per series, finite, with each row's position on the global grid
 (steps since the earliest date of all series), or raises ``DataError`` naming the series,
-the date and the file line of the first problem. ``grid_positions`` places dates on a grid;
+the date and the file line of the first problem (gaps and empty cells: ``data.gaps``).
+``grid_positions`` places dates on a grid;
 ``describe`` summarises each series for ``forecast validate``. Frequencies and seasons live
 in ``data.frequency``.
 """
@@ -19,6 +20,7 @@ from forecast.core.config import Fill
 from forecast.core.errors import DataError
 from forecast.data.dates import fmt_date
 from forecast.data.frequency import anchored_freq, grid_size, infer_freq, parse_offset
+from forecast.data.gaps import complete, series_label
 
 __all__ = [
     "Regular",
@@ -72,10 +74,6 @@ class _Labels:
         return self.names[self.codes[i]]
 
 
-def _series_label(uid: object, panel: bool) -> str:
-    return f"series '{uid}': " if panel else ""
-
-
 def regularise(
     rows: pd.DataFrame,
     freq: str | None,
@@ -107,7 +105,7 @@ def regularise(
     if (pos == OFF_GRID).any():
         _off_grid_error(rows, pos, starts, ends, freq, name, panel)
     rows = _no_infinity(rows.assign(_pos=pos), dates, numeric, fill, uid, name, panel)
-    rows = _complete(rows, starts, ends, freq, anchor, fill, name, numeric, panel, notes)
+    rows = complete(rows, starts, ends, freq, anchor, fill, name, numeric, panel, notes)
     positions = rows.pop("_pos").to_numpy(dtype=np.int64)
     return Regular(rows[["unique_id", "ds", *numeric]], freq, anchor, positions, notes)
 
@@ -139,7 +137,7 @@ def _refuse_duplicates(
         return
     i = int(dup.argmax())
     raise DataError(
-        f"{name}: {_series_label(uid[i], panel)}duplicate date {fmt_date(dates[i])} in column '{date_col}' "
+        f"{name}: {series_label(uid[i], panel)}duplicate date {fmt_date(dates[i])} in column '{date_col}' "
         f"(line {rows['_line'].iloc[i]}); each date must appear once per series"
         + (
             ""
@@ -175,7 +173,7 @@ def _grid_of(
     if not offset.is_on_offset(first):
         i = int(np.argmax(dates == dates.min()))
         raise DataError(
-            f"{name}: {_series_label(uid[i], panel)}date {fmt_date(first)} (line {rows['_line'].iloc[i]}) "
+            f"{name}: {series_label(uid[i], panel)}date {fmt_date(first)} (line {rows['_line'].iloc[i]}) "
             f"is not on the {freq} grid; check --freq or the dates"
         )
     return freq, first
@@ -197,7 +195,7 @@ def _no_infinity(
             i = int(inf.argmax())
             if fill is Fill.none:
                 raise DataError(
-                    f"{name}: {_series_label(uid[i], panel)}infinite value in column '{label}' at line "
+                    f"{name}: {series_label(uid[i], panel)}infinite value in column '{label}' at line "
                     f"{rows['_line'].iloc[i]} (date {fmt_date(dates[i])}); fix it or repair with --fill"
                 )
             rows.loc[inf, col] = np.nan
@@ -254,111 +252,9 @@ def _off_grid_error(
                 "all series must share one frequency (split the file or resample)"
             )
     raise DataError(
-        f"{name}: {_series_label(uid, panel)}date {fmt_date(date)} (line {rows['_line'].iloc[i]}) is not "
+        f"{name}: {series_label(uid, panel)}date {fmt_date(date)} (line {rows['_line'].iloc[i]}) is not "
         f"on the {freq} grid; check --freq or the dates"
     )
-
-
-def _complete(
-    rows: pd.DataFrame,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    freq: str,
-    anchor: pd.Timestamp,
-    fill: Fill,
-    name: str,
-    numeric: dict[str, str],
-    panel: bool,
-    notes: list[str],
-) -> pd.DataFrame:
-    """Every series made gap-free from its first to its last date; NaN refused or filled.
-
-    ``numeric`` maps the frame's number columns (``y`` and covariates) to their file names."""
-    pos = rows["_pos"].to_numpy()
-    lengths = pos[ends - 1] - pos[starts] + 1
-    gaps = int(lengths.sum()) - len(rows)
-    if fill is Fill.none:
-        _refuse_gaps(rows, pos, starts, gaps, freq, name, panel)
-        _refuse_nan(rows, numeric, name, panel)
-        return rows
-    if not gaps and not any(rows[col].isna().any() for col in numeric):
-        return rows
-    full, slot = _full_grid(rows, pos, starts, ends, lengths, freq, anchor)
-    repaired = 0
-    for col, label in numeric.items():
-        values = np.full(len(full), np.nan)
-        values[slot] = rows[col].to_numpy()
-        repaired += int(np.isnan(values).sum())
-        full[col] = _fill(full.assign(_v=values), fill)
-        if full[col].isna().any():
-            bad = full.loc[full[col].isna(), "unique_id"].iloc[0]
-            raise DataError(f"{name}: {_series_label(bad, panel)}holds no finite number in column '{label}'")
-    notes.append(f"{name}: filled {repaired} missing value(s) with --fill {fill.value}")
-    return full
-
-
-def _refuse_gaps(
-    rows: pd.DataFrame, pos: np.ndarray, starts: np.ndarray, gaps: int, freq: str, name: str, panel: bool
-) -> None:
-    """Without ``--fill``, a missing date inside a series is an error naming the first one."""
-    if not gaps:
-        return
-    steps = np.diff(pos)
-    jump = np.flatnonzero((steps > 1) & np.isin(np.arange(1, len(pos)), starts, invert=True))
-    i = int(jump[0])
-    missing = pd.date_range(rows["ds"].iloc[i], periods=2, freq=freq)[1]
-    raise DataError(
-        f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}gap in the {freq} series: "
-        f"{gaps} missing date(s), first {fmt_date(missing)}; fill with --fill ffill|interpolate|zero"
-    )
-
-
-def _refuse_nan(rows: pd.DataFrame, numeric: dict[str, str], name: str, panel: bool) -> None:
-    """Without ``--fill``, an empty or NaN cell is an error naming its line."""
-    for col, label in numeric.items():
-        nan = rows[col].isna().to_numpy()
-        if nan.any():
-            i = int(nan.argmax())
-            raise DataError(
-                f"{name}: {_series_label(rows['unique_id'].iloc[i], panel)}empty or NaN value in column "
-                f"'{label}' at line {rows['_line'].iloc[i]} (date {fmt_date(rows['ds'].iloc[i])}); "
-                "fill with --fill ffill|interpolate|zero"
-            )
-
-
-def _full_grid(
-    rows: pd.DataFrame,
-    pos: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    lengths: np.ndarray,
-    freq: str,
-    anchor: pd.Timestamp,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Each series on its full grid from its first to its last date (``unique_id``, ``ds``,
-    ``_pos``), and the slot there of every row of ``rows``."""
-    first = pos[starts]
-    full_len = int(lengths.sum())
-    sid = np.repeat(np.arange(len(starts)), lengths)
-    full_pos = (
-        np.arange(full_len) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(first, lengths)
-    )
-    slot = np.repeat(np.cumsum(lengths) - lengths, ends - starts) + (pos - np.repeat(first, ends - starts))
-    uid = rows["unique_id"]
-    ids = pd.Categorical.from_codes(uid.cat.codes.to_numpy()[starts][sid], uid.cat.categories)
-    grid = pd.date_range(anchor, periods=int(full_pos.max()) + 1, freq=freq)
-    return pd.DataFrame({"unique_id": ids, "ds": grid[full_pos], "_pos": full_pos}), slot
-
-
-def _fill(full: pd.DataFrame, fill: Fill) -> pd.Series:
-    """Fill NaN in column ``_v`` within each series: forward then backward, linear, or zero."""
-    if fill is Fill.zero:
-        return full["_v"].fillna(0.0)
-    groups = full.groupby("unique_id", sort=False)["_v"]
-    if fill is Fill.ffill:
-        out = groups.ffill()
-        return out.fillna(out.groupby(full["unique_id"], sort=False).bfill())
-    return groups.transform(lambda s: s.interpolate(method="linear", limit_direction="both"))
 
 
 def describe(rows: pd.DataFrame, freq: str, need: int) -> pd.DataFrame:

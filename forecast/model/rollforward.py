@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from forecast.model.covariates import hold_past
+from forecast.model.missing import bridged, carried, observed
 from forecast.model.transforms import SeriesTransform, TransformRows
 from forecast.model.windows import Calendar, model_inputs, normalise_inputs
 
@@ -30,6 +31,7 @@ def roll_forward(
     first: np.ndarray | None = None,
     calendar: Calendar | None = None,
     exog: np.ndarray | None = None,
+    observed: np.ndarray | None = None,
 ) -> np.ndarray:
     """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
@@ -38,7 +40,8 @@ def roll_forward(
     ``covariates.rolled_steps(horizon, output_size)`` steps in all, cut to ``horizon``.
     ``first`` holds the grid position of each row's first value, for ``calendar`` inputs;
     ``exog`` (n, lookback + ``covariates.roll_extra``, k) the covariate features from that
-    position on.
+    position on; ``observed`` (n, lookback) a masked run's flags (``model.missing``: the
+    values of ``z_last`` are then carried ones), 1 for every value the model produces.
     """
     from forecast.model.loop import choose_threads
 
@@ -52,18 +55,23 @@ def roll_forward(
     model.eval()
     with torch.no_grad():
         while count < horizon:  # stops at covariates.rolled_steps(horizon, output_size)
-            x, level = normalise_inputs(window, level_len)  # (n, lookback), (n, 1)
+            x = window if observed is None else bridged(window, observed)
+            x, level = normalise_inputs(x, level_len)  # (n, lookback), (n, 1)
             start = None if first is None else first + count
             outs = []
             for lo in range(0, len(x), _BATCH):
                 part = None if start is None else start[lo : lo + _BATCH]
                 ex = None if exog is None else exog[lo : lo + _BATCH, count : count + lookback]
-                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex)).to(device)
+                flags = None if observed is None else observed[lo : lo + _BATCH]
+                inputs = model_inputs(x[lo : lo + _BATCH], part, calendar, ex, flags)
+                batch = torch.from_numpy(inputs).to(device)
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
             step = np.concatenate(outs) + level
             produced.append(step)
             count += step.shape[1]
             window = np.concatenate([window, step], axis=1)[:, -lookback:]
+            if observed is not None:
+                observed = np.concatenate([observed, np.ones(step.shape, np.float32)], axis=1)[:, -lookback:]
     return np.concatenate(produced, axis=1)[:, :horizon]
 
 
@@ -77,6 +85,7 @@ def forecast_panel(
     offsets: np.ndarray | None = None,
     calendar: Calendar | None = None,
     exog: Sequence[np.ndarray] | None = None,
+    masked: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw-scale forecasts (n_series, horizon), the median over ``models`` (an ensemble), and
     with ``offsets`` (n_series, n_bounds, horizon) of model-space interval offsets, the
@@ -85,6 +94,8 @@ def forecast_panel(
     ``first_positions[k]`` is the grid position of ``histories[k][0]``; every history must
     hold at least ``lookback`` values. ``exog[k]`` (``covariates.features``) holds series k's
     covariate features from its first value to ``roll_extra`` positions past its history.
+    ``masked``: a ``--fill mask`` run: histories may hold NaN, read as ``missing.carried``
+    model-space values with their observed flags.
     """
     n = len(histories)
     rows = TransformRows.stack(transforms)
@@ -95,6 +106,12 @@ def forecast_panel(
     )
     ends = np.asarray(first_positions, dtype=np.int64) + np.array([len(y) for y in histories], dtype=np.int64)
     z_last = rows.forward(tails, ends[:, None] - lookback + np.arange(lookback))
+    flags = None
+    if masked and n:
+        flags = np.stack([observed(y) for y in tails])
+        for k in np.flatnonzero(flags.min(axis=1) == 0):  # carried in model space, from its whole history
+            y, first = histories[k], first_positions[k]
+            z_last[k] = carried(transforms[k].forward(y, first + np.arange(len(y))))[-lookback:]
     level_len = transforms[0].level_len if transforms else 0
     starts = ends - lookback
     window = None
@@ -102,7 +119,7 @@ def forecast_panel(
         extra = len(exog[0]) - len(histories[0])
         window = np.stack([e[len(y) - lookback : len(y) + extra] for e, y in zip(exog, histories)])
     members = np.stack(
-        [roll_forward(m, z_last, level_len, horizon, starts, calendar, window) for m in models]
+        [roll_forward(m, z_last, level_len, horizon, starts, calendar, window, flags) for m in models]
     )
     z_future = np.median(members, axis=0)  # (n, horizon)
     future = ends[:, None] + np.arange(horizon)
@@ -126,13 +143,16 @@ def calibration_errors(
     calendar: Calendar | None = None,
     exog: Sequence[np.ndarray] | None = None,
     past: int = 0,
+    targets: Sequence[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
 
     ``origins`` are (series index, position t): inputs z[k][t - lookback:t], targets from t.
     ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs); ``exog[k]`` the
     covariate features of series k (``covariates.features``, with ``roll_extra`` rows past its
-    end), whose first ``past`` columns an origin knows only up to itself.
+    end), whose first ``past`` columns an origin knows only up to itself. ``targets``: a masked
+    run's series with NaN kept (``z`` holding carried values): targets come from them (NaN
+    errors where a value is missing) and inputs carry their observed flags.
     """
     origins = [(k, t) for k, t in origins if t >= lookback]
     if not origins:
@@ -149,12 +169,17 @@ def calibration_errors(
         if exog is not None:
             extra = len(exog[0]) - len(z[0])
             ex = hold_past(np.stack([exog[k][t - lookback : t + extra] for k, t in part]), lookback, past)
+        flags = (
+            None if targets is None else np.stack([observed(targets[k][t - lookback : t]) for k, t in part])
+        )
         fc = np.median(
-            np.stack([roll_forward(m, x, level_len, horizon, start, calendar, ex) for m in models]), axis=0
+            np.stack([roll_forward(m, x, level_len, horizon, start, calendar, ex, flags) for m in models]),
+            axis=0,
         )
         y = np.full((len(part), horizon), np.nan)
+        truth = z if targets is None else targets
         for i, (k, t) in enumerate(part):
-            target = z[k][t : t + horizon]
+            target = truth[k][t : t + horizon]
             y[i, : len(target)] = target
         errors[lo : lo + len(part)] = y - fc
     return errors, np.array([k for k, _ in origins], dtype=np.int64)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from forecast.model.missing import bridged
+
 __all__ = [
     "make_panel",
     "split_panel",
@@ -56,11 +58,18 @@ class Calendar:
 
 
 def model_inputs(
-    x: np.ndarray, first: np.ndarray | None, calendar: Calendar | None, exog: np.ndarray | None = None
+    x: np.ndarray,
+    first: np.ndarray | None,
+    calendar: Calendar | None,
+    exog: np.ndarray | None = None,
+    observed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Network inputs (n, steps, features) float32: the values, calendar features if any, then
-    covariate features ``exog`` (n, steps, k) if any."""
+    """Network inputs (n, steps, features) float32: the values, the observed flags (n, steps)
+    of a masked run (``model.missing``) if any, calendar features if any, then covariate
+    features ``exog`` (n, steps, k) if any (last: the head reads known-ahead ones there)."""
     parts = [x.astype(np.float32)[:, :, None]]
+    if observed is not None:
+        parts.append(observed.astype(np.float32, copy=False)[:, :, None])
     if calendar is not None and first is not None:
         parts.append(calendar.features(first, x.shape[1]))
     if exog is not None and exog.shape[-1]:
@@ -79,6 +88,8 @@ class WindowSet:
     positions: np.ndarray | None = None  # grid position of each window's first input
     calendar: Calendar | None = None
     exog: np.ndarray | None = None  # (values, k) covariate features aligned with the series
+    targets: np.ndarray | None = None  # masked runs: windows over the series with NaN kept
+    observed: np.ndarray | None = None  # masked runs: the 0/1 flag of each value
 
     def __len__(self) -> int:
         return self.windows.shape[0]
@@ -86,13 +97,14 @@ class WindowSet:
     def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inputs (b, lookback, features) and targets (b, out_len), float32, level-normalised."""
         w = self.windows[idx]  # (b, lookback + out_len): the only copy
-        x, level = normalise_inputs(w[:, : self.lookback], self.level_len)
-        y = w[:, self.lookback :] - level
+        steps = np.asarray(idx)[:, None] + np.arange(self.lookback)
+        flags = None if self.observed is None else self.observed[steps]
+        x = w[:, : self.lookback] if flags is None else bridged(w[:, : self.lookback], flags)
+        x, level = normalise_inputs(x, self.level_len)
+        y = (w if self.targets is None else self.targets[idx])[:, self.lookback :] - level  # NaN: masked
         first = None if self.positions is None else self.positions[idx]
-        exog = None
-        if self.exog is not None:
-            exog = self.exog[np.asarray(idx)[:, None] + np.arange(self.lookback)]  # (b, lookback, k)
-        return model_inputs(x, first, self.calendar, exog), y.astype(np.float32)
+        exog = None if self.exog is None else self.exog[steps]  # (b, lookback, k)
+        return model_inputs(x, first, self.calendar, exog, flags), y.astype(np.float32)
 
 
 def make(
@@ -103,19 +115,26 @@ def make(
     positions: np.ndarray | None = None,
     calendar: Calendar | None = None,
     exog: np.ndarray | None = None,
+    targets: np.ndarray | None = None,
 ) -> WindowSet:
     """All windows of ``lookback`` inputs followed by ``out_len`` targets (no copies).
 
     ``positions`` (one per value of ``z``) place the windows on the grid for ``calendar``;
-    ``exog`` (one row per value of ``z``) holds covariate features.
+    ``exog`` (one row per value of ``z``) holds covariate features. ``targets``: a masked
+    run's series with NaN where values are missing (``z`` then holds ``missing.carried``
+    values); the windows take their targets from it and read its observed flags as an input.
     """
     width = lookback + out_len
-    if len(z) < width:
-        view = np.empty((0, width), dtype=np.float64)
-    else:
-        view = sliding_window_view(np.asarray(z, dtype=np.float64), width)
+
+    def view(values: np.ndarray) -> np.ndarray:
+        if len(values) < width:
+            return np.empty((0, width), dtype=np.float64)
+        return sliding_window_view(np.asarray(values, dtype=np.float64), width)
+
     first = None if positions is None or calendar is None else np.asarray(positions, dtype=np.int64)
-    return WindowSet(view, lookback, out_len, level_len, first, calendar, exog)
+    masked = None if targets is None else view(targets)
+    flags = None if targets is None else np.isfinite(targets).astype(np.float32)
+    return WindowSet(view(z), lookback, out_len, level_len, first, calendar, exog, masked, flags)
 
 
 def make_panel(
@@ -126,12 +145,14 @@ def make_panel(
     positions: list[np.ndarray] | None = None,
     calendar: Calendar | None = None,
     exog: list[np.ndarray] | None = None,
+    targets: list[np.ndarray] | None = None,
 ) -> WindowSet:
     """Windows over the series laid end to end; use ``split_panel`` starts, never crossing series."""
     flat = np.concatenate(z) if z else np.empty(0)
     pos = None if positions is None or calendar is None else np.concatenate(positions) if positions else None
     features = np.concatenate(exog) if exog else None
-    return make(flat, lookback, out_len, level_len, pos, calendar, features)
+    masked = None if targets is None else np.concatenate(targets) if targets else np.empty(0)
+    return make(flat, lookback, out_len, level_len, pos, calendar, features, masked)
 
 
 def split_panel(

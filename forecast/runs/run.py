@@ -9,7 +9,9 @@ shows what it can. config.json, schema version 3:
   frequency (``settings.data``) and the season (``settings.window.season``);
 - ``data``: facts about the training data: ``DATA_FACTS``;
 - ``training``: how it was trained: ``TRAINING_FIELDS``;
-- ``weights`` (``file``, ``sha256``) and ``series_sha256``: the other files, signed.
+- ``weights`` (``file``, ``sha256``) and ``series_sha256``: the other files, signed;
+- ``parent`` (optional, ``train --init``): the run the weights started from (``run``,
+  ``weights_sha256``, ``created_utc``, ``trained_until``) and its ``lineage``, oldest first.
 
 Schema 2 runs (forecast 0.x) are read through ``migrate_v2``; other versions are refused.
 """
@@ -81,9 +83,10 @@ def write(
     state: dict[str, Any],
     series: dict[str, Any],
     scores: dict[str, Any],
+    parent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write config.json, series.json, the weights and metrics.json into the staging
-    directory ``tmp``; returns config.json's content."""
+    directory ``tmp``; returns config.json's content. ``parent``: the run --init started from."""
     missing = [k for k in DATA_FACTS if k not in data] + [k for k in TRAINING_FIELDS if k not in training]
     assert not missing, missing
     weights_sha256 = files.save_weights(state, tmp / files.WEIGHTS)
@@ -99,6 +102,8 @@ def write(
         "weights": {"file": files.WEIGHTS, "sha256": weights_sha256},
         "series_sha256": files.sha256_file(tmp / files.SERIES),
     }
+    if parent is not None:
+        meta["parent"] = parent
     files.write_json(tmp / files.CONFIG, meta)
     return meta
 

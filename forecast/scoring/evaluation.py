@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.dates import date_text
+from forecast.model.missing import carried
 from forecast.scoring import baselines, metrics
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def score(
     Returns (by_series frame, aggregate dict {"model": {...}, "naive": {...}, ...},
     per-series baseline forecasts).
     """
-    extra = [
-        {name: baselines.forecast(name, hist, len(actual), season) for name in BASELINES}
+    extra = [  # from the last observed values where a masked history ends in missing ones
+        {name: baselines.forecast(name, carried(hist), len(actual), season) for name in BASELINES}
         for hist, actual in zip(histories, actuals)
     ]
     # one hold-out length for all series
@@ -119,8 +120,9 @@ def coverage(frame: pd.DataFrame, levels: tuple[int, ...]) -> dict[str, float | 
     out: dict[str, float | None] = {}
     for lv in levels:
         lo, hi = frame[f"lo-{lv}"].to_numpy(), frame[f"hi-{lv}"].to_numpy()
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        inside = (frame["actual"].to_numpy() >= lo) & (frame["actual"].to_numpy() <= hi)
+        actual = frame["actual"].to_numpy()
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(actual)  # a missing actual is no evidence
+        inside = (actual >= lo) & (actual <= hi)
         out[str(lv)] = float(inside[ok].mean()) if ok.any() else None
     return out
 

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import RunConfig, Schedule, Strategy, WindowConfig
+from forecast.core.config import Fill, RunConfig, Schedule, Strategy, WindowConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
+from forecast.model.missing import carried, interpolated
 from forecast.model.transforms import SeriesTransform, fit_transforms, panel_step
 from forecast.scoring import intervals
 
@@ -69,8 +70,11 @@ def _lengths(ds: dataset.Dataset) -> np.ndarray:
     return np.diff(ds.indptr)
 
 
-def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
-    """Fill every setting left to its frequency-based default; check the data is long enough."""
+def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None) -> RunConfig:
+    """Fill every setting left to its frequency-based default; check the data is long enough.
+
+    ``parent``: the config of the run ``--init`` starts from, whose schedule is the default
+    and whose budget is cut to a fine-tuning share (``WARM_SHARE``) of the default."""
     w = cfg.window
     season = w.season or ds.season
     horizon = w.horizon or default_horizon(season)
@@ -110,7 +114,7 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
         calendar_phase=frequency.season_phase(ds.anchor, ds.freq, season) if calendar else None,
     )
     n_cov = covariates.Covariates(len(cfg.data.covariates), len(cfg.data.future_covariates), out_len).features
-    inputs = 1 + (windows.Calendar.FEATURES if calendar else 0) + n_cov
+    inputs = 1 + int(cfg.data.fill is Fill.mask) + (windows.Calendar.FEATURES if calendar else 0) + n_cov
     model = dataclasses.replace(
         cfg.model, input_size=inputs, output_size=out_len, ahead_inputs=_ahead_inputs(cfg, out_len)
     )
@@ -118,9 +122,11 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
     data_cfg = dataclasses.replace(cfg.data, path=path, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
-    schedule = cfg.train.schedule or (Schedule.onecycle if len(lengths) == 1 else Schedule.plateau)
+    schedule = cfg.train.schedule or (parent.train.schedule if parent else None) or Schedule.onecycle
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, schedule=schedule))
     epochs = cfg.train.epochs or _default_epochs(cfg, lengths, window)
+    if parent is not None and not cfg.train.epochs:  # fine-tuning: a share of a fresh run's budget
+        epochs = max(1, round(WARM_SHARE * epochs))
     train = dataclasses.replace(cfg.train, epochs=epochs)  # the run records both
     return RunConfig(data=data_cfg, window=window, model=model, train=train)
 
@@ -130,6 +136,8 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset) -> RunConfig:
 # small panel all 10. Quick suite, 3 seeds: 6 and 10 epochs give the same M3 MASE (0.895 vs
 # 0.892); single series keep 10 (40% vs 48% beat seasonal naive with 6). See docs/benchmarks.md.
 MAX_WINDOWS = 300_000
+# A warm continuation (the one-cycle refit, or --init's fine-tuning) trains this share of the budget.
+WARM_SHARE = 0.3
 
 
 def _default_epochs(cfg: RunConfig, lengths: np.ndarray, w: WindowConfig) -> int:
@@ -143,6 +151,12 @@ def _default_epochs(cfg: RunConfig, lengths: np.ndarray, w: WindowConfig) -> int
     train_idx, _ = windows.split_panel(cut, w.lookback + out_len, out_len, w.val_size or 0)
     per_epoch = max(min(len(train_idx), cfg.train.windows_per_epoch), 1)
     return max(1, min(cfg.train.budget, MAX_WINDOWS // per_epoch))
+
+
+def masked(cfg: RunConfig) -> bool:
+    """A ``--fill mask`` run: series keep NaN; the network reads carried values and flags
+    (``model.missing``)."""
+    return cfg.data.fill is Fill.mask
 
 
 def _ahead_inputs(cfg: RunConfig, out_len: int) -> int:
@@ -250,8 +264,11 @@ def fit_members(
     w = cfg.window
     assert w.lookback and w.season
     series, positions = list(panel.values), list(panel.positions)
-    transforms, warnings = fit_transforms(series, positions, w.scaler, w.deseason, w.season, w.lookback)
-    z = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
+    fitted_on = [interpolated(y) for y in series]  # --fill mask: NaN kept (the series itself otherwise)
+    transforms, warnings = fit_transforms(fitted_on, positions, w.scaler, w.deseason, w.season, w.lookback)
+    targets = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
+    z = [carried(v) for v in targets]  # what the network reads
+    targets = targets if masked(cfg) else None
     out_len = cfg.model.output_size
     spec = covariates_of(cfg)
     covs = panel.observed_covariates()
@@ -260,7 +277,7 @@ def fit_members(
     if spec and covs is not None:
         exog = [covariates.features(c, len(c), sc, spec) for c, sc in zip(covs, scales)]
     ws = windows.make_panel(
-        z, w.lookback, out_len, transforms[0].level_len, positions, calendar_of(cfg), exog
+        z, w.lookback, out_len, transforms[0].level_len, positions, calendar_of(cfg), exog, targets
     )
     val_size = 0 if epochs else (w.val_size or 0)
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
@@ -306,11 +323,14 @@ def errors_at(
 
     w = cfg.window
     assert w.lookback and w.horizon and np.array_equal(panel.index, fit.index)
-    z = [t.forward(y, p) for t, y, p in zip(fit.transforms, panel.values, panel.positions)]
+    triples = list(zip(fit.transforms, panel.values, panel.positions))
+    targets = [t.forward(y, p) for t, y, p in triples]
+    z = [carried(v) for v in targets]
+    targets = targets if masked(cfg) else None
     args = (w.lookback, fit.transforms[0].level_len, w.horizon, panel.firsts, calendar_of(cfg))
     spec = covariates_of(cfg)
     exog = exog_of(cfg, panel.covariates, panel.lengths.tolist(), fit.scales, w.horizon)
-    return calibration_errors(fit.models, z, origins, *args, exog, spec.past if spec else 0)
+    return calibration_errors(fit.models, z, origins, *args, exog, spec.past if spec else 0, targets)
 
 
 @dataclass
@@ -355,6 +375,7 @@ def forecast_at(
         offsets,
         calendar_of(cfg),
         exog,
+        masked(cfg),
     )
     ends = history.lengths.tolist()
     actuals = [y[e : e + horizon] for y, e in zip(panel.values, ends)]

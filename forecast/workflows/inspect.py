@@ -193,6 +193,7 @@ def info(run: Path) -> dict[str, Any]:
         "settings": settings,
         "training": _fields(meta["training"], _TRAINING_FIELDS, f"{where}: training", problems),
         "holdout": _holdout(scores, metrics_path, problems),
+        "parent": _parent(meta.get("parent"), f"{where}: parent", problems),
         "versions": {str(k): _typed(v, str, f"{where}: versions.{k}", problems) for k, v in versions.items()},
         "problems": problems,
     }
@@ -251,6 +252,30 @@ def _fields(
                 out[key] = None
         else:
             out[key] = _typed(section[key], kind, f"{where}.{key}", problems)
+    return out
+
+
+_PARENT_FIELDS = {
+    "run": (_TEXT, True), "weights_sha256": (_TEXT, True), "trained_until": (_TEXT, True),
+    "created_utc": (_TEXT, False),
+}  # fmt: skip
+
+
+def _parent(raw: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+    """config.json's ``parent`` (runs trained with --init): the run, then its lineage, checked."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where} is {_show(raw)}; expected an object")
+        return None
+    out = _fields({k: x for k, x in raw.items() if k != "lineage"}, _PARENT_FIELDS, where, problems)
+    lineage = raw.get("lineage", [])
+    if not isinstance(lineage, list) or not all(isinstance(e, dict) for e in lineage):
+        problems.append(f"{where}.lineage is {_show(lineage)}; expected a list of objects")
+        lineage = []
+    out["lineage"] = [
+        _fields(e, _PARENT_FIELDS, f"{where}.lineage[{k}]", problems) for k, e in enumerate(lineage)
+    ]
     return out
 
 

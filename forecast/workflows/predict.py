@@ -19,10 +19,11 @@ from forecast.core.config import Method
 from forecast.core.errors import RunError, UsageError
 from forecast.data import dataset, output
 from forecast.data.dates import date_format, fmt_date
+from forecast.model.missing import carried
 from forecast.runs import locks
 from forecast.runs import run as runformat
 from forecast.scoring import baselines, intervals
-from forecast.workflows.fitting import calendar_of, exog_of
+from forecast.workflows.fitting import calendar_of, exog_of, masked
 from forecast.workflows.predict_inputs import Selection, append_ahead, future_rows, outside_training, select
 from forecast.workflows.saved_run import LoadedRun, load_run
 from forecast.workflows.train import LEVELS
@@ -219,10 +220,11 @@ def _forecast_chunk(
             offsets,
             calendar_of(cfg),
             exog,
+            masked(cfg),
         )
         uncalibrated = int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
     for j in np.flatnonzero(~sel.use_model[part]):
-        point[j] = baselines.forecast(sel.baseline, histories[j], horizon, w.season)
+        point[j] = baselines.forecast(sel.baseline, carried(histories[j]), horizon, w.season)
         bands[j] = baselines.bounds(sel.baseline, histories[j], horizon, w.season, levels, point[j])
     return point, bands, uncalibrated
 

@@ -42,6 +42,7 @@ class Trained:
     warnings: list[str]
     device: str
     processes: int
+    parent: dict[str, Any] | None = None  # --init: the run the weights started from, and its lineage
 
 
 def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
@@ -84,7 +85,7 @@ def save(
         state["calibration.series"] = torch.from_numpy(fit1.index[scored.cal_errors[1]].astype(np.int64))
         runformat.write(
             tmp, cfg, _data_meta(ds, t.fitted_rows), training, _versions(), state,
-            _series_meta(cfg, ds, final), scored.scores,
+            _series_meta(cfg, ds, final), scored.scores, t.parent,
         )  # fmt: skip
         _write_tables(cfg, ds, t, tmp, plot)
     return dirs.update_latest(runs_dir, target), training["seconds"]

@@ -24,9 +24,10 @@ from forecast.data.panel import Panel
 from forecast.model import covariates, distributed
 from forecast.runs import dirs, locks
 from forecast.runs import run as runformat
-from forecast.workflows.fitting import Fitted, fit_members, panel_of, resolve
+from forecast.workflows.fitting import WARM_SHARE, Fitted, fit_members, panel_of, resolve
 from forecast.workflows.holdout import empty_interval_advice, score_holdout
 from forecast.workflows.save import FALLBACK, MODEL, Trained, save
+from forecast.workflows.warm import Parent, check_fits, load_parent, seen_holdout, starting_point
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
 __all__ = ["TrainOutcome", "train", "LEVELS", "MODEL", "FALLBACK"]
 
 LEVELS = (80, 95)
-WARM_SHARE = 0.3  # a warm refit trains this share of the one-cycle budget
 
 
 @dataclass
@@ -113,8 +113,11 @@ def _train(
                 target = out or dirs.new_run_dir(runs_dir)  # a new name needs no lock
                 if out is not None:
                     stack.enter_context(locks.exclusive(target, wait, "training into this directory"))
+            parent = load_parent(cfg.train.init) if cfg.train.init else None  # verified like any run
             ds = dataset.read(cfg.data)
-            cfg = resolve(cfg, ds)
+            cfg = resolve(cfg, ds, parent.config if parent else None)
+            if parent:
+                check_fits(cfg, parent)
             if ctx.main and if_changed:
                 same = _unchanged(out or runs_dir / "latest", ds, cfg)
         sha256, skip = distributed.from_main((ds.sha256, same is not None), ctx)
@@ -126,7 +129,7 @@ def _train(
                 )
         if skip:  # rank 0 found an identical newest run: nobody trains
             return same
-        fitted = _fit_and_score(ctx, cfg, ds, on_epoch, levels)
+        fitted = _fit_and_score(ctx, cfg, ds, on_epoch, levels, parent)
         if fitted is None:
             with distributed.together(ctx):  # rank 0 writes the run; wait to hear how it went
                 return None
@@ -179,8 +182,10 @@ def _fit_and_score(
     ds: dataset.Dataset,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     levels: tuple[int, ...],
+    parent: Parent | None = None,
 ) -> Trained | None:
-    """Train before the hold-out, score it (rank 0), refit on everything; None off rank 0."""
+    """Train before the hold-out, score it (rank 0), refit on everything; None off rank 0.
+    With a ``parent`` (--init) both start from its weights (``workflows.warm``)."""
     from forecast.model.loop import resolve_device
 
     w = cfg.window
@@ -190,23 +195,29 @@ def _fit_and_score(
     warnings = list(ds.warnings) + _input_warnings(cfg, panel.lengths)
     trained = panel.take(panel.lengths >= w.lookback + cfg.model.output_size)  # the rest: seasonal naive
     before = trained.take(trained.lengths > w.test_size)  # with values before the hold-out
-    fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx)
+    start = starting_point(cfg, parent) if parent else None
+    fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx, warm=start)
     warnings += fit1.warnings
-    scored = None
+    scored, seen = None, (0, 0, None)
     with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
         if ctx.main:
             scored = score_holdout(cfg, ds, fit1, before, levels)
+            seen = seen_holdout(parent, ds, w.test_size) if parent else seen
     final, fitted_rows = fit1, panel.lengths - w.test_size
     if w.test_size and cfg.train.refit:
-        final = _refit(cfg, trained, fit1, on_epoch, ctx)
+        final = _refit(cfg, trained, fit1, on_epoch, ctx, start)
         warnings += [m for m in final.warnings if m not in warnings]
         fitted_rows = panel.lengths
     if scored is None:
         return None
+    if seen[2]:
+        warnings.append(seen[2])
+        scored.scores["holdout_seen_by_parent"] = round(seen[0] / seen[1], 4)
     empty = [lv for lv, c in (scored.scores.get("holdout_coverage") or {}).items() if c is None]
     if empty and scored.holdout is not None:
         warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(before), before.lengths))
-    return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world)
+    record = parent.record if parent else None
+    return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world, record)
 
 
 def _refit(
@@ -215,12 +226,14 @@ def _refit(
     fit1: Fitted,
     on_epoch: Callable[[str, EpochInfo], None] | None,
     ctx: distributed.Context,
+    start: Fitted | None = None,
 ) -> Fitted:
     """The saved models, fitted on every value: ``plateau`` trains new ones for each member's
-    best epoch count; ``onecycle`` continues from the scored models for 30% of the budget
-    (``WARM_SHARE``, at least one epoch) at half the peak learning rate (``loop.WARM_LR``)."""
+    best epoch count (from the parent's weights, ``start``, with --init); ``onecycle`` continues
+    from the scored models for 30% of the budget (``WARM_SHARE``, at least one epoch) at half
+    the peak learning rate (``loop.WARM_LR``)."""
     if cfg.train.schedule is not Schedule.onecycle:
-        return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx)
+        return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx, warm=start)
     epochs = max(1, round(WARM_SHARE * cfg.train.budget))
     return fit_members(cfg, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from forecast.core.config import RunConfig, Scaler
 from forecast.model import covariates
+from forecast.model.missing import interpolated
 from forecast.model.transforms import SeriesTransform, fit_transform
 
 __all__ = ["UNSEEN", "Unseen", "fit_unseen"]
@@ -56,7 +57,7 @@ def fit_unseen(
     out = Unseen([], np.ones(len(ids), dtype=bool))
     refused: list[str] = []
     for k, (y, pos) in enumerate(zip(histories, positions)):
-        t, _ = fit_transform(y, pos, w.scaler, w.deseason, w.season, w.lookback, step)
+        t, _ = fit_transform(interpolated(y), pos, w.scaler, w.deseason, w.season, w.lookback, step)
         out.transforms.append(t)
         if w.scaler is Scaler.window and t.log not in seen_log:
             out.usable[k] = False

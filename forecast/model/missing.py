@@ -1,0 +1,64 @@
+"""Missing target values (``--fill mask``), numpy only. A masked series keeps NaN where a value
+is missing. The transforms are fitted on ``interpolated`` values (a transform is fitted on the
+whole training part at once, so nothing leaks into a window). The network reads ``carried``
+model-space values in their place: the last observed one, after log, scale and seasonal
+indices, so a missing month repeats the level and keeps its own season; the baselines forecast
+from the last observed raw values alike. ``observed`` is the 0/1 flag fed as one more input.
+Targets stay NaN: ``loop.MaskedLoss`` skips them in training, the scores skip them too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["carried", "interpolated", "observed", "bridged"]
+
+
+def observed(y: np.ndarray) -> np.ndarray:
+    """1.0 where ``y`` holds a value, 0.0 where it is missing (float32, the network's dtype)."""
+    return np.isfinite(np.asarray(y, dtype=np.float64)).astype(np.float32)
+
+
+def carried(y: np.ndarray) -> np.ndarray:
+    """``y`` with each NaN replaced by the last observed value before it (the first observed
+    value for leading NaN); ``y`` itself when nothing is missing. Causal inside the data: a
+    window's inputs never read a value after them."""
+    y = np.asarray(y, dtype=np.float64)
+    missing = np.isnan(y)
+    if not missing.any():
+        return y
+    seen = np.flatnonzero(~missing)
+    if not len(seen):
+        raise ValueError("a series with no observed value")  # data.gaps refuses these
+    last = np.maximum.accumulate(np.where(missing, 0, np.arange(len(y))))
+    last[: seen[0]] = seen[0]
+    return y[last]
+
+
+def interpolated(y: np.ndarray) -> np.ndarray:
+    """``y`` with each NaN linearly interpolated between its observed neighbours (held flat
+    before the first and after the last); ``y`` itself when nothing is missing."""
+    y = np.asarray(y, dtype=np.float64)
+    missing = np.isnan(y)
+    if not missing.any():
+        return y
+    at = np.arange(len(y))
+    return np.interp(at, at[~missing], y[~missing])
+
+
+def bridged(x: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Input windows (n, steps) of carried values with the missing ones (``flags`` 0) replaced
+    by a straight line from the last observed value (``x`` holds it there, even from before the
+    window) to the next observed one inside the window; carried where none follows. Reads only
+    the window itself, as the forecast from its end will: no target leaks into the inputs."""
+    miss = flags == 0
+    if not miss.any():
+        return x
+    steps = x.shape[1]
+    at = np.arange(steps)
+    after = np.minimum.accumulate(np.where(miss, steps, at)[:, ::-1], axis=1)[:, ::-1]
+    before = np.maximum.accumulate(np.where(miss, -1, at), axis=1)
+    ahead = np.take_along_axis(x, np.minimum(after, steps - 1), axis=1)
+    share = (at - before) / np.maximum(after - before, 1)
+    line = x + (ahead - x) * share
+    return np.where(miss & (after < steps), line, x)
