@@ -101,6 +101,9 @@ def validate(rep: Reporter, report: Any, data: str) -> bool:
         rep.error(report.error or "")
         rep.emit_json({**summary, "exit_code": 3, "error": report.error})
         return False
+    if "masked" in table and table["masked"].any():
+        many = int((table["masked"] > 0).sum())
+        rep.info(f"--fill mask keeps {int(table['masked'].sum())} missing value(s) in {many} series missing")
     short = int(table["too_short"].sum())
     if short:
         rep.warn(f"{short} series shorter than {report.need} rows will be forecast by seasonal naive")

@@ -1,10 +1,12 @@
 """Missing target values (``--fill mask``), numpy only. A masked series keeps NaN where a value
-is missing. The transforms are fitted on ``interpolated`` values (a transform is fitted on the
-whole training part at once, so nothing leaks into a window). The network reads ``carried``
-model-space values in their place: the last observed one, after log, scale and seasonal
-indices, so a missing month repeats the level and keeps its own season; the baselines forecast
-from the last observed raw values alike. ``observed`` is the 0/1 flag fed as one more input.
-Targets stay NaN: ``loop.MaskedLoss`` skips them in training, the scores skip them too.
+is missing. Its transform is fitted on ``interpolated`` values, with seasonal indices from the
+observed values only (``transforms.fit_transform``). The network reads model-space values:
+``carried`` (the last observed one) and, inside each input window, ``bridged`` (a straight
+line to the next observed one in the window), so a missing month keeps its season and no
+target leaks into the inputs; ``observed`` gives the 0/1 flags it reads. No indicator input
+is added (measured: it made forecasts worse, see ``windows.model_inputs``). Targets stay NaN:
+``loop.MaskedLoss`` skips them in training, the scores skip them too; the baselines forecast
+from the last observed raw values.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ __all__ = ["carried", "interpolated", "observed", "bridged"]
 
 
 def observed(y: np.ndarray) -> np.ndarray:
-    """1.0 where ``y`` holds a value, 0.0 where it is missing (float32, the network's dtype)."""
+    """1.0 where ``y`` holds a value, 0.0 where it is missing (float32)."""
     return np.isfinite(np.asarray(y, dtype=np.float64)).astype(np.float32)
 
 

@@ -41,7 +41,8 @@ def roll_forward(
     ``first`` holds the grid position of each row's first value, for ``calendar`` inputs;
     ``exog`` (n, lookback + ``covariates.roll_extra``, k) the covariate features from that
     position on; ``observed`` (n, lookback) a masked run's flags (``model.missing``: the
-    values of ``z_last`` are then carried ones), 1 for every value the model produces.
+    values of ``z_last`` are then carried ones, bridged where missing), 1 for every value the
+    model produces.
     """
     from forecast.model.loop import choose_threads
 
@@ -62,9 +63,7 @@ def roll_forward(
             for lo in range(0, len(x), _BATCH):
                 part = None if start is None else start[lo : lo + _BATCH]
                 ex = None if exog is None else exog[lo : lo + _BATCH, count : count + lookback]
-                flags = None if observed is None else observed[lo : lo + _BATCH]
-                inputs = model_inputs(x[lo : lo + _BATCH], part, calendar, ex, flags)
-                batch = torch.from_numpy(inputs).to(device)
+                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex)).to(device)
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
             step = np.concatenate(outs) + level
             produced.append(step)
@@ -95,7 +94,7 @@ def forecast_panel(
     hold at least ``lookback`` values. ``exog[k]`` (``covariates.features``) holds series k's
     covariate features from its first value to ``roll_extra`` positions past its history.
     ``masked``: a ``--fill mask`` run: histories may hold NaN, read as ``missing.carried``
-    model-space values with their observed flags.
+    model-space values, bridged inside each window.
     """
     n = len(histories)
     rows = TransformRows.stack(transforms)
@@ -152,7 +151,7 @@ def calibration_errors(
     covariate features of series k (``covariates.features``, with ``roll_extra`` rows past its
     end), whose first ``past`` columns an origin knows only up to itself. ``targets``: a masked
     run's series with NaN kept (``z`` holding carried values): targets come from them (NaN
-    errors where a value is missing) and inputs carry their observed flags.
+    errors where a value is missing) and missing inputs are bridged.
     """
     origins = [(k, t) for k, t in origins if t >= lookback]
     if not origins:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import Fill, RunConfig, Strategy
+from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import RunError
 
 if TYPE_CHECKING:
@@ -188,12 +188,11 @@ def check_settings(cfg: RunConfig, section: dict[str, Any], where: Path) -> int:
             raise RunError(
                 f"{where}: settings.window.calendar_phase is {phase}; expected 0 to season - 1 = {w.season - 1}"
             )
-    flag = int(d.fill is Fill.mask)  # the observed flag of a masked run
-    width = 1 + flag + (2 if w.calendar else 0) + len(d.covariates) + 2 * len(d.future_covariates)
+    width = 1 + (2 if w.calendar else 0) + len(d.covariates) + 2 * len(d.future_covariates)
     if m.input_size != width:
         raise RunError(
             f"{where}: settings.model.input_size is {m.input_size}; the run's inputs (the value"
-            f"{', its observed flag' if flag else ''}{', 2 calendar' if w.calendar else ''}, {len(d.covariates)} observed and "
+            f"{', 2 calendar' if w.calendar else ''}, {len(d.covariates)} observed and "
             f"{len(d.future_covariates)} known-ahead covariates) give {width}"
         )
     ahead = len(d.future_covariates) if out_len > 1 else 0

@@ -114,7 +114,7 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
         calendar_phase=frequency.season_phase(ds.anchor, ds.freq, season) if calendar else None,
     )
     n_cov = covariates.Covariates(len(cfg.data.covariates), len(cfg.data.future_covariates), out_len).features
-    inputs = 1 + int(cfg.data.fill is Fill.mask) + (windows.Calendar.FEATURES if calendar else 0) + n_cov
+    inputs = 1 + (windows.Calendar.FEATURES if calendar else 0) + n_cov
     model = dataclasses.replace(
         cfg.model, input_size=inputs, output_size=out_len, ahead_inputs=_ahead_inputs(cfg, out_len)
     )
@@ -154,7 +154,7 @@ def _default_epochs(cfg: RunConfig, lengths: np.ndarray, w: WindowConfig) -> int
 
 
 def masked(cfg: RunConfig) -> bool:
-    """A ``--fill mask`` run: series keep NaN; the network reads carried values and flags
+    """A ``--fill mask`` run: series keep NaN; the network reads carried and bridged values
     (``model.missing``)."""
     return cfg.data.fill is Fill.mask
 
@@ -263,12 +263,8 @@ def fit_members(
 
     w = cfg.window
     assert w.lookback and w.season
-    series, positions = list(panel.values), list(panel.positions)
-    fitted_on = [interpolated(y) for y in series]  # --fill mask: NaN kept (the series itself otherwise)
-    transforms, warnings = fit_transforms(fitted_on, positions, w.scaler, w.deseason, w.season, w.lookback)
-    targets = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
-    z = [carried(v) for v in targets]  # what the network reads
-    targets = targets if masked(cfg) else None
+    positions = list(panel.positions)
+    transforms, warnings, z, targets, step = _model_space(cfg, panel)
     out_len = cfg.model.output_size
     spec = covariates_of(cfg)
     covs = panel.observed_covariates()
@@ -283,9 +279,7 @@ def fit_members(
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
     if not epochs and not len(val_idx) and cfg.train.schedule is not Schedule.onecycle:
         warnings.append("too short for a validation split: trained all epochs, no early stopping")
-    fitted = Fitted(
-        [], transforms, [], 0, 0.0, [], warnings, panel.index, scales, panel_step(series, w.scaler)
-    )
+    fitted = Fitted([], transforms, [], 0, 0.0, [], warnings, panel.index, scales, step)
     for k in range(cfg.train.ensemble):
         rng = seed_everything(cfg.train.seed + k)
         model = build_model(cfg.model) if warm is None else copy.deepcopy(warm.models[k])
@@ -301,6 +295,23 @@ def fit_members(
         fitted.seconds += result.seconds
         fitted.history += [(stage, k, *row) for row in result.history]
     return fitted
+
+
+def _model_space(cfg: RunConfig, panel: Panel) -> tuple[Any, ...]:
+    """Each series' fitted transform, warnings, the model-space values the network reads, for a
+    masked run its targets with NaN where values are missing (``model.missing``), and the
+    panel's negative-value step (``transforms.panel_step``)."""
+    w = cfg.window
+    assert w.lookback and w.season
+    series, positions = list(panel.values), list(panel.positions)
+    fitted_on = [interpolated(y) for y in series]  # --fill mask: NaN kept (the series itself otherwise)
+    seen = [np.isfinite(y) for y in series] if masked(cfg) else None
+    transforms, warnings = fit_transforms(
+        fitted_on, positions, w.scaler, w.deseason, w.season, w.lookback, seen
+    )
+    targets = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
+    z = [carried(v) for v in targets]  # what the network reads
+    return transforms, warnings, z, targets if masked(cfg) else None, panel_step(fitted_on, w.scaler)
 
 
 def validation_origins(cfg: RunConfig, panel: Panel) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.core.config import RunConfig, Strategy
+from forecast.core.config import Fill, RunConfig, Strategy
 from forecast.core.errors import DataError, RunError
 from forecast.data import dataset, frequency, grid
 from forecast.runs import check, files
@@ -139,6 +139,8 @@ def validate(cfg: RunConfig) -> Validation:
     need = lookback + out_len  # panels: shorter series get the seasonal-naive fallback
     test_size = horizon if w.test_size is None else w.test_size
     table = grid.describe(frame, freq, need)
+    if cfg.data.fill is Fill.mask:  # what --fill mask will keep missing: empty cells and missing dates
+        table["masked"] = table["nan"] + table["gaps"]
     span = table["rows"] - table["duplicate_dates"] + table["gaps"]
     if not (cfg.data.id_col or cfg.data.wide) or (span < need + test_size).all():
         # one series, or a panel without any series long enough to train on before its

@@ -57,7 +57,8 @@ def fit_unseen(
     out = Unseen([], np.ones(len(ids), dtype=bool))
     refused: list[str] = []
     for k, (y, pos) in enumerate(zip(histories, positions)):
-        t, _ = fit_transform(interpolated(y), pos, w.scaler, w.deseason, w.season, w.lookback, step)
+        seen = np.isfinite(y)
+        t, _ = fit_transform(interpolated(y), pos, w.scaler, w.deseason, w.season, w.lookback, step, seen)
         out.transforms.append(t)
         if w.scaler is Scaler.window and t.log not in seen_log:
             out.usable[k] = False
