@@ -1,6 +1,6 @@
 """Gaps without repair: ``--fill mask`` keeps missing values missing. The loss and the scores
-skip them, the network reads carried values with an observed flag, forecasts start from the
-last observed values, and the default still refuses a gap, naming it."""
+skip them, the network reads carried and bridged values, forecasts start from the last
+observed values, and the default still refuses a gap, naming it."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_validate_counts_the_cells_mask_keeps_missing(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = {r["series"]: r["masked"] for r in json.loads(result.stdout)["series"]}
     assert rows == {"a": 2, "b": 3}
-    assert "keeps 5 missing value(s) in 2 series missing" in result.stderr
+    assert "--fill mask will keep 5 value(s) missing, in 2 series" in result.stderr
 
 
 def test_a_tenth_missing_at_random_scores_near_complete_and_beats_interpolation(tmp_path: Path) -> None:
@@ -151,3 +151,70 @@ def test_a_panel_with_a_long_gap_trains_scores_and_forecasts_from_the_last_obser
         "backtest", path, "--id-col", "id", "--fill", "mask", "--folds", 2, "--out", tmp_path / "bt", *NET
     )
     assert result.exit_code == 0, result.output
+
+
+def test_leading_empty_cells_are_dropped_so_no_target_leaks_into_the_inputs(tmp_path: Path) -> None:
+    """Long format: a series' empty cells before its first value are dropped (as in wide files),
+    so a series observed only in the hold-out is short (seasonal naive), not an internal error."""
+    rows = []
+    for k in range(3):
+        y = _series(seed=k)
+        if k == 2:
+            y[:-12] = np.nan  # observed only in the last 12 months
+        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
+        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
+    path = tmp_path / "late.csv"
+    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    out = tmp_path / "run"
+    result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, *NET)
+    assert result.exit_code == 0, result.output
+    series = json.loads((out / "series.json").read_text())
+    assert series["method"] == ["model", "model", "seasonal_naive"]
+    assert json.loads((out / "config.json").read_text())["data"]["rows"] == 144 + 144 + 12
+
+
+def test_seasonal_naive_over_gaps_keeps_each_slot_seasonal() -> None:
+    from forecast.scoring import baselines
+
+    y = np.array([1, 2, 3, 4, 5, np.nan, 7, np.nan, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(baselines.forecast("seasonal_naive", y, 6, 4), [5, 2, 7, 4, 5, 2])
+    np.testing.assert_array_equal(baselines.forecast("naive", y, 2, 4), [7, 7])
+    np.testing.assert_array_equal(baselines.forecast("drift", y, 2, 4), [13, 14])  # slope 1 from the 7
+
+
+def test_a_series_whose_feed_stopped_gets_wider_intervals_and_a_warning(tmp_path: Path) -> None:
+    from forecast.scoring import intervals
+
+    errors = np.random.default_rng(0).normal(0, 1, (200, 6)) * np.arange(1, 7)  # error grows with h
+    series = np.zeros(200, dtype=np.int64)
+    longer = intervals.bounds(errors, series, [0], (80,), 6)
+    np.testing.assert_array_equal(intervals.bounds(errors, series, [0], (80,), 4, lags=[2]), longer[:, :, 2:])
+    rows = []
+    for k in range(3):
+        y = _series(seed=k)
+        if k == 1:
+            y[-12:] = np.nan  # the whole hold-out: nothing of s1 to score there
+        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
+        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
+    path = tmp_path / "stale.csv"
+    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    out = tmp_path / "run"
+    result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, *NET)
+    assert result.exit_code == 0, result.output
+    assert "over 2 series" in json.loads((out / "metrics.json").read_text())["verdict"]  # s1 has no actual
+    result = invoke("predict", "--run", out, "--json")
+    assert result.exit_code == 0, result.output
+    assert "1 series end in missing values ('s1' (12) missing at the end)" in " ".join(
+        json.loads(result.stdout)["warnings"]
+    )
+
+
+def test_predict_names_the_runs_fill_for_a_gap_it_cannot_take(tmp_path: Path) -> None:
+    y = _series()
+    path = _write(tmp_path / "full.csv", y)
+    out = tmp_path / "run"
+    assert invoke("train", path, "--out", out, *NET).exit_code == 0
+    y[-3] = np.nan
+    result = invoke("predict", "--run", out, "--data", _write(tmp_path / "gap.csv", y))
+    assert result.exit_code == 3
+    assert "the run was trained with --fill none: repair the file, or retrain with --fill" in result.stderr

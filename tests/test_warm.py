@@ -101,6 +101,7 @@ def test_init_follows_the_parents_schedule(seasonal_csv: Path, tmp_path: Path) -
         (("--model", "gru"), "--model gru (it has lstm)"),
         (("--horizon", "6"), "--horizon 6 (it has 12)"),
         (("--calendar",), "calendar inputs --calendar (it has --no-calendar)"),
+        (("--deseason", "off"), "--deseason off (it has auto)"),
     ],
 )
 def test_init_refuses_a_network_that_does_not_fit(

@@ -103,7 +103,7 @@ def validate(rep: Reporter, report: Any, data: str) -> bool:
         return False
     if "masked" in table and table["masked"].any():
         many = int((table["masked"] > 0).sum())
-        rep.info(f"--fill mask keeps {int(table['masked'].sum())} missing value(s) in {many} series missing")
+        rep.info(f"--fill mask will keep {int(table['masked'].sum())} value(s) missing, in {many} series")
     short = int(table["too_short"].sum())
     if short:
         rep.warn(f"{short} series shorter than {report.need} rows will be forecast by seasonal naive")

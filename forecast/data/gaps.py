@@ -64,6 +64,14 @@ def complete(
         if full[col].isna().any():
             bad = full.loc[full[col].isna(), "unique_id"].iloc[0]
             raise DataError(f"{name}: {series_label(bad, panel)}holds no finite number in column '{label}'")
+    if fill is Fill.mask:  # a series starts at its first value, as in wide files: no leading gap
+        started = (
+            pd.Series(np.isfinite(full["y"].to_numpy()))
+            .groupby(full["unique_id"].to_numpy(), sort=False)
+            .cummax()
+        )
+        full = full[started.to_numpy()].reset_index(drop=True)
+        masked = int(full["y"].isna().sum())
     if masked:
         notes.append(f"{name}: masked {masked} missing value(s) with --fill mask")
     if repaired:

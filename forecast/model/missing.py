@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["carried", "interpolated", "observed", "bridged"]
+__all__ = ["carried", "interpolated", "observed", "bridged", "trailing"]
 
 
 def observed(y: np.ndarray) -> np.ndarray:
@@ -64,3 +64,9 @@ def bridged(x: np.ndarray, flags: np.ndarray) -> np.ndarray:
     share = (at - before) / np.maximum(after - before, 1)
     line = x + (ahead - x) * share
     return np.where(miss & (after < steps), line, x)
+
+
+def trailing(y: np.ndarray) -> int:
+    """How many values at the end of ``y`` are missing (0 for a series that ends observed)."""
+    seen = np.flatnonzero(np.isfinite(np.asarray(y, dtype=np.float64)))
+    return len(y) - 1 - int(seen[-1]) if len(seen) else len(y)

@@ -33,7 +33,11 @@ def drift(y: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def forecast(method: str, y: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """``method`` (one of ``METHODS``) forecast of ``horizon`` steps after ``y``."""
+    """``method`` (one of ``METHODS``) forecast of ``horizon`` steps after ``y``; from the last
+    observed values where ``y`` ends in, or holds, missing ones (``--fill mask``)."""
+    y = np.asarray(y, dtype=np.float64)
+    if np.isnan(y).any():
+        return _from_observed(method, y, horizon, season)
     if method == "naive":
         return naive(y, horizon)
     if method == "seasonal_naive":
@@ -41,6 +45,25 @@ def forecast(method: str, y: np.ndarray, horizon: int, season: int) -> np.ndarra
     if method == "drift":
         return drift(y, horizon)
     raise ValueError(f"unknown baseline {method!r}")
+
+
+def _from_observed(method: str, y: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """``forecast`` over a history with gaps: naive repeats the last observed value, seasonal
+    naive each slot's last observed value (the last value for a slot never observed), drift
+    the line through the first and last observed values, continued from the last date."""
+    seen = np.flatnonzero(np.isfinite(y))
+    last = float(y[seen[-1]])
+    if method == "seasonal_naive" and season >= 2 and len(y) >= season:
+        slots = np.full(season, last)
+        for k in range(season):  # slot k: the last value at or before len(y) - season + k
+            at = seen[(seen % season) == (len(y) - season + k) % season]
+            if len(at):
+                slots[k] = y[at[-1]]
+        return np.resize(slots, horizon)
+    if method == "drift" and len(seen) > 1:
+        slope = (last - y[seen[0]]) / (seen[-1] - seen[0])
+        return last + slope * (len(y) - 1 - seen[-1] + np.arange(1, horizon + 1))
+    return np.full(horizon, last)
 
 
 def _origin_forecasts(

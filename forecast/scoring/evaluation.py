@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.dates import date_text
-from forecast.model.missing import carried
 from forecast.scoring import baselines, metrics
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def score(
     per-series baseline forecasts).
     """
     extra = [  # from the last observed values where a masked history ends in missing ones
-        {name: baselines.forecast(name, carried(hist), len(actual), season) for name in BASELINES}
+        {name: baselines.forecast(name, hist, len(actual), season) for name in BASELINES}
         for hist, actual in zip(histories, actuals)
     ]
     # one hold-out length for all series

@@ -63,13 +63,20 @@ def bounds(
     levels: Sequence[int],
     horizon: int,
     groups: np.ndarray | None = None,
+    lags: Sequence[int] | None = None,
 ) -> np.ndarray:
     """Model-space offsets (len(wanted), 2 * len(levels), horizon): lo/hi per level, in order.
+
+    ``lags[i]``: series i's last observation is that many steps before its forecast origin
+    (``--fill mask``, trailing missing values): its offsets are those of steps lag + 1 on.
 
     A series with ``MIN_OWN`` errors uses its own; the others pool the errors of the series in
     their group (``groups[k]``, from ``scale_groups``; one group when None), never another
     group's. Steps beyond the calibrated horizon reuse the last step's spread widened by sqrt(h / H).
     """
+    if lags is not None and len(lags) and max(lags) > 0:
+        longer = bounds(errors, series, wanted, levels, horizon + int(max(lags)), groups)
+        return np.stack([longer[i, :, k : k + horizon] for i, k in enumerate(lags)])
     calibrated = errors.shape[1] if errors.size else 0
     out = np.full((len(wanted), 2 * len(levels), horizon), np.nan)
     if calibrated == 0:  # no out-of-sample errors at all: no interval can be promised

@@ -22,7 +22,7 @@ from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
-from forecast.model.missing import carried, interpolated
+from forecast.model.missing import carried, interpolated, trailing
 from forecast.model.transforms import SeriesTransform, fit_transforms, panel_step
 from forecast.scoring import intervals
 
@@ -373,7 +373,8 @@ def forecast_at(
     assert w.lookback
     history = panel.cut(back)
     at = fit.members(panel.index)
-    offsets = intervals.bounds(*errors, at, levels, horizon, intervals.scale_groups(fit.transforms))
+    lags = [trailing(y) for y in history.values]  # --fill mask: the last values may be missing
+    offsets = intervals.bounds(*errors, at, levels, horizon, intervals.scale_groups(fit.transforms), lags)
     scales = [fit.scales[i] for i in at] if fit.scales else []
     exog = exog_of(cfg, history.covariates, history.lengths.tolist(), scales, horizon)
     fc, bands = forecast_panel(

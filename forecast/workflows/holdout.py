@@ -58,7 +58,7 @@ def score_holdout(
     by_series, agg, base = evaluation.score(ids, list(at.history.values), at.actuals, at.forecast, w.season)
     scores.update(agg)
     scores["verdict"] = evaluation.verdict(
-        cfg.model.kind.value.upper(), scores, len(scored), w.season, w.test_size, w.horizon
+        cfg.model.kind.value.upper(), scores, _observed(at.actuals), w.season, w.test_size, w.horizon
     )
     scores["comparison"] = evaluation.compare(scores, w.season)
     holdout = evaluation.holdout_frame(ds, scored.index, w.test_size, at.actuals, at.forecast, base)
@@ -66,6 +66,11 @@ def score_holdout(
         holdout.insert(4 + b, col, at.bands[:, b].ravel() if at.bands is not None else np.nan)
     scores["holdout_coverage"] = evaluation.coverage(holdout, levels)
     return Scored(scores, holdout, by_series, cal_errors)
+
+
+def _observed(actuals: list[np.ndarray]) -> int:
+    """Series with at least one hold-out value to score (``--fill mask`` may leave none)."""
+    return sum(bool(np.isfinite(a).any()) for a in actuals)
 
 
 def empty_interval_advice(cfg: RunConfig, empty: list[int], n_series: int, lengths: np.ndarray) -> str:

@@ -19,7 +19,7 @@ from forecast.core.config import Method
 from forecast.core.errors import RunError, UsageError
 from forecast.data import dataset, output
 from forecast.data.dates import date_format, fmt_date
-from forecast.model.missing import carried
+from forecast.model.missing import trailing
 from forecast.runs import locks
 from forecast.runs import run as runformat
 from forecast.scoring import baselines, intervals
@@ -202,7 +202,8 @@ def _forecast_chunk(
     uncalibrated = 0
     if len(mk):
         trained = [int(sel.run_index[part[j]]) for j in mk]
-        offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon, groups)
+        lags = [trailing(histories[j]) for j in mk]  # --fill mask: the last values may be missing
+        offsets = intervals.bounds(loaded.errors, loaded.error_series, trained, levels, horizon, groups, lags)
         exog = None
         if sel.covs is not None:
             raw = [sel.covs[ds.indptr[sel.index[part[j]]] : ds.indptr[sel.index[part[j]] + 1]] for j in mk]
@@ -224,7 +225,7 @@ def _forecast_chunk(
         )
         uncalibrated = int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
     for j in np.flatnonzero(~sel.use_model[part]):
-        point[j] = baselines.forecast(sel.baseline, carried(histories[j]), horizon, w.season)
+        point[j] = baselines.forecast(sel.baseline, histories[j], horizon, w.season)
         bands[j] = baselines.bounds(sel.baseline, histories[j], horizon, w.season, levels, point[j])
     return point, bands, uncalibrated
 
@@ -259,7 +260,21 @@ def _warnings(
         )
     if method is Method.model and sel.unseen.any():
         warnings += _unseen_warnings(sel, loaded.config.window.lookback or 0)
-    return warnings
+    return warnings + _stale(sel)
+
+
+def _stale(sel: Selection) -> list[str]:
+    """Series whose last values are missing (``--fill mask``): a feed that stopped should be seen."""
+    ds = sel.ds
+    lags = [trailing(sel.values[ds.rows(int(k))]) for k in sel.index]
+    stale = [(sel.wanted[i], k) for i, k in enumerate(lags) if k]
+    if not stale:
+        return []
+    names = ", ".join(f"'{u}' ({k})" for u, k in stale[:5]) + (", ..." if len(stale) > 5 else "")
+    return [
+        f"{len(stale)} series end in missing values ({names} missing at the end): forecast from their "
+        "last observed values, with intervals widened for the steps since; check the feed"
+    ]
 
 
 def _unseen_warnings(sel: Selection, lookback: int) -> list[str]:

@@ -49,7 +49,16 @@ def read_like_training(cfg: RunConfig, section: dict[str, Any], source: str) -> 
         )
     dayfirst = section["dayfirst"] if cfg.data.dayfirst is None else cfg.data.dayfirst
     read_cfg = dataclasses.replace(cfg.data, path=source, dayfirst=dayfirst, staged=None)
-    ds = dataset.read(read_cfg, section["zone"])
+    try:
+        ds = dataset.read(read_cfg, section["zone"])
+    except DataError as exc:  # predict has no --fill: the run decides how gaps are read
+        text, cut = str(exc), str(exc).find("; fill with --fill")
+        if cut < 0:
+            raise
+        raise DataError(
+            f"{text[:cut]}; the run was trained with --fill {cfg.data.fill.value}: repair the file, "
+            "or retrain with --fill ffill|interpolate|zero|mask"
+        ) from None
     offsets = tuple(section["offsets"])
     check_zone(source, ds.zone, ds.offsets, section["zone"], offsets, "the training data")
     return ds

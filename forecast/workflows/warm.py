@@ -18,6 +18,7 @@ from forecast.core.config import RunConfig, Strategy
 from forecast.core.errors import UsageError
 from forecast.data import dataset
 from forecast.data.dates import fmt_date
+from forecast.runs import locks
 from forecast.workflows.fitting import Fitted
 from forecast.workflows.saved_run import LoadedRun, load_run
 
@@ -38,9 +39,12 @@ class Parent:
         return self.loaded.config
 
 
-def load_parent(path: str) -> Parent:
-    """Load and verify the run at ``path`` (RunError, exit 4, if it is missing or altered)."""
-    loaded = load_run(Path(path))
+def load_parent(path: str, wait: float = 60.0) -> Parent:
+    """Load and verify the run at ``path`` (RunError, exit 4, if it is missing or altered), held
+    against a retrain swapping it meanwhile and repaired first if a killed swap left it aside,
+    as predict reads a run (``locks.reading``: ``wait`` seconds for a swap in progress)."""
+    with locks.reading(Path(path), wait) as real:
+        loaded = load_run(real)
     meta = loaded.meta
     own = meta.get("parent") if isinstance(meta.get("parent"), dict) else None
     earlier = own.get("lineage", []) if own else []
@@ -77,6 +81,8 @@ def check_fits(cfg: RunConfig, parent: Parent) -> None:
         ("--future-covariate", list(old.data.future_covariates), list(cfg.data.future_covariates)),
         ("--ensemble", old.train.ensemble, cfg.train.ensemble),
         ("frequency", old.data.freq, cfg.data.freq),
+        ("--season", old.window.season, cfg.window.season),
+        ("--deseason", old.window.deseason.value, cfg.window.deseason.value),
     ]  # fmt: skip
     if cfg.window.strategy is Strategy.many_to_many:  # the output layer is one value per step
         pairs.append(("--horizon", old.window.horizon, cfg.window.horizon))
