@@ -39,6 +39,16 @@ def _write(path: Path, values: np.ndarray) -> Path:
     return path
 
 
+def _panel(path: Path, series: list[np.ndarray]) -> Path:
+    """A long panel file (id, month, sales) of these monthly series, empty cells for NaN."""
+    rows = []
+    for k, y in enumerate(series):
+        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
+        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
+    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    return path
+
+
 def _holdout_mase(run: Path, truth: np.ndarray, season: int = 12) -> float:
     """The hold-out forecast's MASE against the complete series, with the complete series' scale."""
     holdout = pd.read_csv(run / "holdout.csv")
@@ -117,18 +127,11 @@ def test_a_tenth_missing_at_random_scores_near_complete_and_beats_interpolation(
 
 
 def test_a_panel_with_a_long_gap_trains_scores_and_forecasts_from_the_last_observed(tmp_path: Path) -> None:
-    rows = []
-    for k in range(4):
-        y = _series(seed=k) * (k + 1)
-        if k == 1:
-            y[40:70] = np.nan  # two and a half years missing
-        if k == 2:
-            y[-14:-10] = np.nan  # inside the hold-out: not scored there
-            y[-2:] = np.nan  # the last two months are empty: forecasts start from the last observed
-        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
-        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
-    path = tmp_path / "panel.csv"
-    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    series = [_series(seed=k) * (k + 1) for k in range(4)]
+    series[1][40:70] = np.nan  # two and a half years missing
+    series[2][-14:-10] = np.nan  # inside the hold-out: not scored there
+    series[2][-2:] = np.nan  # the last two months are empty: forecasts start from the last observed
+    path = _panel(tmp_path / "panel.csv", series)
     out = tmp_path / "run"
     result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, "--json", *NET)
     assert result.exit_code == 0, result.output
@@ -156,15 +159,9 @@ def test_a_panel_with_a_long_gap_trains_scores_and_forecasts_from_the_last_obser
 def test_leading_empty_cells_are_dropped_so_no_target_leaks_into_the_inputs(tmp_path: Path) -> None:
     """Long format: a series' empty cells before its first value are dropped (as in wide files),
     so a series observed only in the hold-out is short (seasonal naive), not an internal error."""
-    rows = []
-    for k in range(3):
-        y = _series(seed=k)
-        if k == 2:
-            y[:-12] = np.nan  # observed only in the last 12 months
-        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
-        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
-    path = tmp_path / "late.csv"
-    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    series = [_series(seed=k) for k in range(3)]
+    series[2][:-12] = np.nan  # observed only in the last 12 months
+    path = _panel(tmp_path / "late.csv", series)
     out = tmp_path / "run"
     result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, *NET)
     assert result.exit_code == 0, result.output
@@ -189,15 +186,9 @@ def test_a_series_whose_feed_stopped_gets_wider_intervals_and_a_warning(tmp_path
     series = np.zeros(200, dtype=np.int64)
     longer = intervals.bounds(errors, series, [0], (80,), 6)
     np.testing.assert_array_equal(intervals.bounds(errors, series, [0], (80,), 4, lags=[2]), longer[:, :, 2:])
-    rows = []
-    for k in range(3):
-        y = _series(seed=k)
-        if k == 1:
-            y[-12:] = np.nan  # the whole hold-out: nothing of s1 to score there
-        dates = pd.date_range("2010-01-01", periods=len(y), freq="MS").strftime("%Y-%m-%d")
-        rows.append(pd.DataFrame({"id": f"s{k}", "month": dates, "sales": y}))
-    path = tmp_path / "stale.csv"
-    pd.concat(rows).to_csv(path, index=False, na_rep="")
+    series = [_series(seed=k) for k in range(3)]
+    series[1][-12:] = np.nan  # the whole hold-out: nothing of s1 to score there
+    path = _panel(tmp_path / "stale.csv", series)
     out = tmp_path / "run"
     result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, *NET)
     assert result.exit_code == 0, result.output

@@ -185,3 +185,23 @@ def test_the_automatic_batch_gives_one_cycle_more_steps(
     model = networks.build_model(ModelConfig(hidden_size=2, layers=1, output_size=1))
     loop.fit(model, ws, np.arange(windows), np.arange(0), cfg, loop.seed_everything(0))
     assert seen == [batch]
+
+
+def test_the_warm_refit_keeps_the_batch_it_was_trained_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refit sees more windows an epoch (the hold-out and validation are back), so its own
+    automatic batch would be twice as large; a continuation keeps the one it trained with."""
+    from conftest import make_panel as panel_frame
+
+    steps: list[int] = []
+    real = loop._place
+    monkeypatch.setattr(
+        loop, "_place", lambda model, cfg, step, ctx: steps.append(step) or real(model, cfg, step, ctx)
+    )
+    path = tmp_path / "panel.csv"
+    panel_frame(n_series=60, length=96, short_every=0).to_csv(path, index=False)
+    result = invoke("train", path, "--id-col", "series", "--epochs", 1, "--out", tmp_path / "run", *NET)
+    assert result.exit_code == 0, result.output
+    assert loop.auto_batch_size(60 * (96 - 36 + 1), 64) == 64  # what the refit would take alone
+    assert steps == [32, 32]

@@ -60,6 +60,7 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     history: list[tuple[int, float, float | None]] = field(default_factory=list)
+    batch_size: int = 0  # the global batch it trained with (a warm continuation keeps it)
 
 
 def resolve_device(device: Device) -> torch.device:
@@ -128,8 +129,7 @@ def fit(
     each takes ``order[rank::world]``, so an epoch still sees ``windows_per_epoch`` windows."""
     total = epochs or cfg.budget
     per_epoch = _windows_per_epoch(train_idx, cfg, ctx)
-    batches = BATCHES_PER_EPOCH[cfg.schedule or Schedule.plateau]
-    batch_size = cfg.batch_size or auto_batch_size(per_epoch, batches)  # the global batch
+    batch_size = cfg.batch_size or auto_batch_size(per_epoch, _batches(cfg))  # the global batch
     step = distributed.local_batch(batch_size, ctx)  # this process's part of it
     net, device = _place(model, cfg, step, ctx)
     optimiser, cycle = _optimiser(
@@ -164,7 +164,8 @@ def fit(
     else:
         best_epoch = len(history)  # no validation, or one-cycle: the last epoch is the model we keep
     model.eval()
-    return TrainResult(best_epoch, len(history), stopped_early, time.perf_counter() - start, history)
+    seconds = time.perf_counter() - start
+    return TrainResult(best_epoch, len(history), stopped_early, seconds, history, batch_size)
 
 
 class MaskedLoss(nn.Module):
@@ -179,6 +180,10 @@ class MaskedLoss(nn.Module):
         diff = (pred - torch.where(keep, target, pred.detach())) * keep
         cells = diff.square() if self.square else diff.abs()
         return cells.sum() / keep.sum().clamp_min(1)
+
+
+def _batches(cfg: TrainConfig) -> int:
+    return BATCHES_PER_EPOCH[cfg.schedule or Schedule.plateau]
 
 
 def _loss(cfg: TrainConfig, train: WindowSet) -> nn.Module:

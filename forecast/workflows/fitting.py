@@ -132,9 +132,8 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
 
 
 # The one-cycle default is EPOCHS[onecycle] (10) epochs, but at most this many training windows
-# in all: M3 monthly (41,000 windows an epoch) trains 4, single series and small panels all 10.
-# Full M3 monthly, 3 seeds, sMAPE / MASE: 4 epochs 14.06 / 0.882, 5: 14.13 / 0.886, 7: 14.04 /
-# 0.884, at 45 vs 90 s for 4 vs 7. See docs/benchmarks.md.
+# in all: M3 monthly (41,000 an epoch) trains 4, single series and small panels 10. Full M3
+# monthly, 3 seeds, sMAPE / MASE: 4 epochs 14.06 / 0.882 in 45 s, 7 epochs 14.04 / 0.884 in 90 s.
 MAX_WINDOWS = 175_000
 # A warm continuation (the one-cycle refit, or --init's fine-tuning) trains this share of the budget.
 WARM_SHARE = 0.3
@@ -236,6 +235,7 @@ class Fitted:
     index: np.ndarray  # the series fitted on, numbered as in the Dataset
     scales: list[covariates.CovariateScale] = field(default_factory=list)  # per series, with covariates
     step: float | None = None  # transforms.panel_step: the scale step of negative-valued series
+    batch_size: int = 0  # the global batch its members trained with
 
     def members(self, index: np.ndarray) -> list[int]:
         """Where the Dataset's series ``index`` sit among the fitted ones (each must be one)."""
@@ -291,6 +291,7 @@ def fit_members(
         )
         fitted.models.append(model)
         fitted.best_epochs.append(result.best_epoch)
+        fitted.batch_size = result.batch_size
         fitted.epochs_run = max(fitted.epochs_run, result.epochs_run)
         fitted.seconds += result.seconds
         fitted.history += [(stage, k, *row) for row in result.history]

@@ -235,7 +235,10 @@ def _refit(
     if cfg.train.schedule is not Schedule.onecycle:
         return fit_members(cfg, trained, "refit", on_epoch, fit1.best_epochs, ctx=ctx, warm=start)
     epochs = max(1, round(WARM_SHARE * cfg.train.budget))
-    return fit_members(cfg, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
+    # the continuation keeps the batch it was trained with (M3 quarterly, 3 seeds: sMAPE 9.01 vs
+    # 9.08 with the refit's own, twice as large automatic batch)
+    same = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, batch_size=fit1.batch_size or None))
+    return fit_members(same, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
 
 
 def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
