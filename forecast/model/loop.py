@@ -23,6 +23,7 @@ from torch import nn
 from forecast.core.config import Device, Loss, Schedule, TrainConfig
 from forecast.core.errors import TrainingError, UsageError
 from forecast.model import distributed
+from forecast.model.optim import Adam, OneCycle
 from forecast.model.windows import WindowSet
 
 __all__ = [
@@ -206,17 +207,13 @@ def _place(
     return net, device
 
 
-def _optimiser(
-    model: nn.Module, cfg: TrainConfig, warm: bool, steps: int
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+def _optimiser(model: nn.Module, cfg: TrainConfig, warm: bool, steps: int) -> tuple[Adam, OneCycle | None]:
     """Adam, and with the one-cycle schedule its learning-rate cycle over ``steps`` batches
     (none for a warm continuation, which runs at ``WARM_LR`` x ``cfg.lr``)."""
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr * (WARM_LR if warm else 1.0))
+    optimiser = Adam(model.parameters(), lr=cfg.lr * (WARM_LR if warm else 1.0))
     if cfg.schedule is not Schedule.onecycle or warm:
         return optimiser, None
-    return optimiser, torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=cfg.lr, total_steps=steps, pct_start=0.3
-    )
+    return optimiser, OneCycle(optimiser, max_lr=cfg.lr, total_steps=steps, pct_start=0.3)
 
 
 def _validation_windows(val_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -246,12 +243,12 @@ def _train_epoch(
     order: np.ndarray,
     step: int,
     device: torch.device,
-    optimiser: torch.optim.Optimizer,
+    optimiser: Adam,
     loss_fn: nn.Module,
     clip_grad: float | None,
     epoch: int,
     ctx: distributed.Context,
-    cycle: torch.optim.lr_scheduler.LRScheduler | None = None,
+    cycle: OneCycle | None = None,
 ) -> float:
     """One pass over this process's windows ``order`` in batches of ``step``; the mean
     training loss over all processes. ``net`` is ``model``, wrapped under torchrun."""
@@ -259,7 +256,7 @@ def _train_epoch(
     running, seen, bad = 0.0, 0, 0.0
     for lo in range(0, len(order), step):
         x, y = _tensors(train, order[lo : lo + step], device)
-        optimiser.zero_grad(set_to_none=True)
+        optimiser.zero_grad()
         loss = loss_fn(net(x), y)
         if not torch.isfinite(loss):
             if not ctx.active:
