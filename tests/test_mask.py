@@ -209,3 +209,18 @@ def test_predict_names_the_runs_fill_for_a_gap_it_cannot_take(tmp_path: Path) ->
     result = invoke("predict", "--run", out, "--data", _write(tmp_path / "gap.csv", y))
     assert result.exit_code == 3
     assert "the run was trained with --fill none: repair the file, or retrain with --fill" in result.stderr
+
+
+def test_the_missing_flag_is_an_input_of_its_own_and_needs_mask(tmp_path: Path) -> None:
+    y = _series()
+    y[[30, 60, 90]] = np.nan
+    path = _write(tmp_path / "gaps.csv", y)
+    out = tmp_path / "run"
+    result = invoke("train", path, "--fill", "mask", "--missing-flag", "--out", out, *NET)
+    assert result.exit_code == 0, result.output
+    model = json.loads((out / "config.json").read_text())["settings"]["model"]
+    assert model["input_size"] == 2  # the value and the indicator
+    assert invoke("predict", "--run", out, "-q").exit_code == 0
+    assert pd.read_csv(out / "forecast.csv")["forecast"].notna().all()
+    result = invoke("train", _write(tmp_path / "full.csv", _series()), "--missing-flag", *NET)
+    assert result.exit_code == 2 and "add --fill mask" in result.stderr

@@ -18,7 +18,7 @@ from forecast.cli.exits import app as app
 from forecast.cli.exits import command
 from forecast.cli.exits import main as main
 from forecast.cli.render import Reporter, model_card, progress
-from forecast.cli.reuse_options import InitOpt
+from forecast.cli.reuse_options import InitOpt, MissingFlagOpt
 from forecast.cli.stdin import staged_config, staged_file
 from forecast.core.config import (
     Activation,
@@ -65,6 +65,7 @@ def train_cmd(
     scaler: o.ScalerOpt = Scaler.window,
     deseason: o.DeseasonOpt = Deseason.auto,
     calendar: o.CalendarOpt = None,
+    missing_flag: MissingFlagOpt = False,
     season: o.SeasonOpt = None,
     test_size: o.TestSizeOpt = None,
     val_size: o.ValSizeOpt = None,
@@ -111,7 +112,7 @@ def train_cmd(
         ),
         window=WindowConfig(
             lookback=lookback, horizon=horizon, strategy=strategy, scaler=scaler, deseason=deseason,
-            calendar=calendar, season=season, test_size=test_size, val_size=val_size,
+            calendar=calendar, season=season, test_size=test_size, val_size=val_size, missing_flag=missing_flag,
         ),
         model=ModelConfig(
             kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation
@@ -257,6 +258,7 @@ def backtest_cmd(
     scaler: o.ScalerOpt = Scaler.window,
     deseason: o.DeseasonOpt = Deseason.auto,
     calendar: o.CalendarOpt = None,
+    missing_flag: MissingFlagOpt = False,
     season: o.SeasonOpt = None,
     val_size: o.ValSizeOpt = None,
     model: o.ModelOpt = ModelKind.lstm,
@@ -298,7 +300,7 @@ def backtest_cmd(
         ),
         window=WindowConfig(
             lookback=lookback, horizon=horizon, strategy=strategy, scaler=scaler, deseason=deseason,
-            calendar=calendar, season=season, val_size=val_size,
+            calendar=calendar, season=season, val_size=val_size, missing_flag=missing_flag,
         ),
         model=ModelConfig(
             kind=model, layers=layers, hidden_size=hidden_size, dropout=dropout, rnn_activation=rnn_activation

@@ -1,5 +1,6 @@
-"""Option declarations for reusing a run (``options`` is full): train's ``--init``, the warm
-start from a parent run's weights (``workflows.warm``). Part of the CLI layer."""
+"""Option declarations added once ``options`` was full: train's ``--init`` (the warm start from
+a parent run's weights, ``workflows.warm``) and ``--missing-flag`` (``--fill mask``'s indicator
+input). Part of the CLI layer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from forecast.cli.options import TRAIN
+from forecast.cli.options import DATA, TRAIN
 
 InitOpt = Annotated[
     Optional[Path],
@@ -19,5 +20,13 @@ InitOpt = Annotated[
         "of the epochs, with its schedule. Verified like any run; recorded as the parent.",
         show_default=False,
         rich_help_panel=TRAIN,
+    ),
+]
+MissingFlagOpt = Annotated[
+    bool,
+    typer.Option(
+        "--missing-flag/--no-missing-flag",
+        help="With --fill mask: one more input, 1 where a value was missing (off: measured worse).",
+        rich_help_panel=DATA,
     ),
 ]

@@ -132,9 +132,8 @@ FREQ_SPELLINGS = (
 
 
 def normalise_freq(text: str) -> str:
-    """``--freq`` as pandas spells it, or a family code (``M``, ``Q``, ``Y``, ``W``, with an optional
-    multiple) that ``data.frequency.anchored_freq`` places on the data's first date (month start or end,
-    the first date's month or weekday). UsageError naming the accepted spellings otherwise."""
+    """``--freq`` as pandas spells it, or a family code (``M``, ``Q``, ``Y``, ``W``, with a multiple or not)
+    that ``data.frequency.anchored_freq`` places on the data's first date; else UsageError naming both."""
     import warnings
 
     import pandas as pd
@@ -225,6 +224,7 @@ class WindowConfig:
     val_size: int | None = None
     calendar: bool | None = None  # sin/cos of the place in the season as inputs (None: default)
     calendar_phase: int | None = None  # the season slot of grid position 0 (set from the data)
+    missing_flag: bool = False  # --fill mask: an input 1 where a value was missing (measured worse)
 
     def __post_init__(self) -> None:
         for name in ("lookback", "horizon", "season"):

@@ -32,6 +32,7 @@ def roll_forward(
     calendar: Calendar | None = None,
     exog: np.ndarray | None = None,
     observed: np.ndarray | None = None,
+    flag: bool = False,
 ) -> np.ndarray:
     """``horizon`` model-space values after each row of ``z_last`` (n, lookback) -> (n, horizon).
 
@@ -42,7 +43,7 @@ def roll_forward(
     ``exog`` (n, lookback + ``covariates.roll_extra``, k) the covariate features from that
     position on; ``observed`` (n, lookback) a masked run's flags (``model.missing``: the
     values of ``z_last`` are then carried ones, bridged where missing), 1 for every value the
-    model produces.
+    model produces; ``flag``: the network also reads ``1 - observed`` (``--missing-flag``).
     """
     from forecast.model.loop import choose_threads
 
@@ -63,7 +64,10 @@ def roll_forward(
             for lo in range(0, len(x), _BATCH):
                 part = None if start is None else start[lo : lo + _BATCH]
                 ex = None if exog is None else exog[lo : lo + _BATCH, count : count + lookback]
-                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex)).to(device)
+                miss = 1.0 - observed[lo : lo + _BATCH] if flag and observed is not None else None
+                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex, miss)).to(
+                    device
+                )
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
             step = np.concatenate(outs) + level
             produced.append(step)
@@ -85,6 +89,7 @@ def forecast_panel(
     calendar: Calendar | None = None,
     exog: Sequence[np.ndarray] | None = None,
     masked: bool = False,
+    flag: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw-scale forecasts (n_series, horizon), the median over ``models`` (an ensemble), and
     with ``offsets`` (n_series, n_bounds, horizon) of model-space interval offsets, the
@@ -118,7 +123,7 @@ def forecast_panel(
         extra = len(exog[0]) - len(histories[0])
         window = np.stack([e[len(y) - lookback : len(y) + extra] for e, y in zip(exog, histories)])
     members = np.stack(
-        [roll_forward(m, z_last, level_len, horizon, starts, calendar, window, flags) for m in models]
+        [roll_forward(m, z_last, level_len, horizon, starts, calendar, window, flags, flag) for m in models]
     )
     z_future = np.median(members, axis=0)  # (n, horizon)
     future = ends[:, None] + np.arange(horizon)
@@ -143,6 +148,7 @@ def calibration_errors(
     exog: Sequence[np.ndarray] | None = None,
     past: int = 0,
     targets: Sequence[np.ndarray] | None = None,
+    flag: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
 
@@ -172,7 +178,9 @@ def calibration_errors(
             None if targets is None else np.stack([observed(targets[k][t - lookback : t]) for k, t in part])
         )
         fc = np.median(
-            np.stack([roll_forward(m, x, level_len, horizon, start, calendar, ex, flags) for m in models]),
+            np.stack(
+                [roll_forward(m, x, level_len, horizon, start, calendar, ex, flags, flag) for m in models]
+            ),
             axis=0,
         )
         y = np.full((len(part), horizon), np.nan)

@@ -188,11 +188,13 @@ def check_settings(cfg: RunConfig, section: dict[str, Any], where: Path) -> int:
             raise RunError(
                 f"{where}: settings.window.calendar_phase is {phase}; expected 0 to season - 1 = {w.season - 1}"
             )
-    width = 1 + (2 if w.calendar else 0) + len(d.covariates) + 2 * len(d.future_covariates)
+    width = (
+        1 + int(w.missing_flag) + (2 if w.calendar else 0) + len(d.covariates) + 2 * len(d.future_covariates)
+    )
     if m.input_size != width:
         raise RunError(
             f"{where}: settings.model.input_size is {m.input_size}; the run's inputs (the value"
-            f"{', 2 calendar' if w.calendar else ''}, {len(d.covariates)} observed and "
+            f"{', the missing flag' if w.missing_flag else ''}{', 2 calendar' if w.calendar else ''}, {len(d.covariates)} observed and "
             f"{len(d.future_covariates)} known-ahead covariates) give {width}"
         )
     ahead = len(d.future_covariates) if out_len > 1 else 0

@@ -26,15 +26,8 @@ from forecast.runs import dirs, files, staging
 from forecast.runs.plot import recent_history
 from forecast.scoring import evaluation, intervals, metrics
 from forecast.scoring.evaluation import coverage
-from forecast.workflows.fitting import (
-    AtOrigin,
-    errors_at,
-    fit_members,
-    forecast_at,
-    panel_of,
-    resolve,
-    validation_origins,
-)
+from forecast.workflows.fitting import fit_members, panel_of, resolve
+from forecast.workflows.origins import AtOrigin, errors_at, forecast_at, validation_origins
 from forecast.workflows.train import LEVELS
 
 __all__ = ["BacktestOutcome", "backtest"]

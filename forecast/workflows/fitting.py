@@ -1,6 +1,6 @@
 """The model-facing steps that train and backtest share: settings resolved from the data,
-covariate and calendar inputs, fitting an ensemble on a ``Panel``, calibration errors, and the
-one forecast-at-an-origin step of the hold-out (``workflows.holdout``) and of backtest folds.
+covariate and calendar inputs, and fitting an ensemble on a ``Panel``. Forecasts and
+calibration errors from past origins are ``workflows.origins``'.
 
 No I/O: ``workflows.train`` and ``workflows.backtest`` call these in order and write the results.
 """
@@ -17,27 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import Fill, RunConfig, Schedule, Strategy, WindowConfig
+from forecast.core.config import Fill, RunConfig, Schedule, Strategy, TrainConfig, WindowConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
-from forecast.model.missing import carried, interpolated, trailing
+from forecast.model.missing import carried, interpolated
 from forecast.model.transforms import SeriesTransform, fit_transforms, panel_step
-from forecast.scoring import intervals
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
 
 __all__ = [
     "Fitted",
-    "AtOrigin",
     "resolve",
     "panel_of",
     "fit_members",
-    "validation_origins",
-    "errors_at",
-    "forecast_at",
     "calendar_of",
     "covariates_of",
     "exog_of",
@@ -114,7 +109,9 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
         calendar_phase=frequency.season_phase(ds.anchor, ds.freq, season) if calendar else None,
     )
     n_cov = covariates.Covariates(len(cfg.data.covariates), len(cfg.data.future_covariates), out_len).features
-    inputs = 1 + (windows.Calendar.FEATURES if calendar else 0) + n_cov
+    if w.missing_flag and cfg.data.fill is not Fill.mask:
+        raise UsageError("--missing-flag reads the gaps --fill mask keeps; add --fill mask")
+    inputs = 1 + int(w.missing_flag) + (windows.Calendar.FEATURES if calendar else 0) + n_cov
     model = dataclasses.replace(
         cfg.model, input_size=inputs, output_size=out_len, ahead_inputs=_ahead_inputs(cfg, out_len)
     )
@@ -122,13 +119,18 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
     data_cfg = dataclasses.replace(cfg.data, path=path, date_col=ds.date_col, freq=ds.freq, id_col=ds.id_col)
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
+    return RunConfig(data=data_cfg, window=window, model=model, train=_budget(cfg, lengths, window, parent))
+
+
+def _budget(cfg: RunConfig, lengths: np.ndarray, w: WindowConfig, parent: RunConfig | None) -> TrainConfig:
+    """The schedule (the parent's with --init, else one-cycle) and the epochs it runs; the run
+    records both."""
     schedule = cfg.train.schedule or (parent.train.schedule if parent else None) or Schedule.onecycle
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, schedule=schedule))
-    epochs = cfg.train.epochs or _default_epochs(cfg, lengths, window)
+    epochs = cfg.train.epochs or _default_epochs(cfg, lengths, w)
     if parent is not None and not cfg.train.epochs:  # fine-tuning: a share of a fresh run's budget
         epochs = max(1, round(WARM_SHARE * epochs))
-    train = dataclasses.replace(cfg.train, epochs=epochs)  # the run records both
-    return RunConfig(data=data_cfg, window=window, model=model, train=train)
+    return dataclasses.replace(cfg.train, epochs=epochs)
 
 
 # The one-cycle default is EPOCHS[onecycle] (10) epochs, but at most this many training windows
@@ -272,8 +274,9 @@ def fit_members(
     exog = None
     if spec and covs is not None:
         exog = [covariates.features(c, len(c), sc, spec) for c, sc in zip(covs, scales)]
+    level_len, flag = transforms[0].level_len, w.missing_flag
     ws = windows.make_panel(
-        z, w.lookback, out_len, transforms[0].level_len, positions, calendar_of(cfg), exog, targets
+        z, w.lookback, out_len, level_len, positions, calendar_of(cfg), exog, targets, flag
     )
     val_size = 0 if epochs else (w.val_size or 0)
     train_idx, val_idx = windows.split_panel(panel.lengths, w.lookback + out_len, out_len, val_size)
@@ -313,86 +316,6 @@ def _model_space(cfg: RunConfig, panel: Panel) -> tuple[Any, ...]:
     targets = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     z = [carried(v) for v in targets]  # what the network reads
     return transforms, warnings, z, targets if masked(cfg) else None, panel_step(fitted_on, w.scaler)
-
-
-def validation_origins(cfg: RunConfig, panel: Panel) -> list[tuple[int, int]]:
-    """(series, position) of every validation origin: the last ``val_size`` positions of each
-    series of ``panel`` (targets from there on were the validation data)."""
-    val = cfg.window.val_size or 0
-    if not val:
-        return []
-    return [(i, t) for i, n in enumerate(panel.lengths.tolist()) for t in range(max(n - val, 0), n)]
-
-
-def errors_at(
-    cfg: RunConfig, fit: Fitted, panel: Panel, origins: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-sample model-space errors of ``fit``'s models rolled forward ``horizon`` steps from
-    ``origins`` (series of ``panel``, position), with the targets ``panel`` holds (NaN past its
-    end), and each error row's series. ``panel`` holds the series ``fit`` was fitted on, in order.
-    """
-    from forecast.model.rollforward import calibration_errors
-
-    w = cfg.window
-    assert w.lookback and w.horizon and np.array_equal(panel.index, fit.index)
-    triples = list(zip(fit.transforms, panel.values, panel.positions))
-    targets = [t.forward(y, p) for t, y, p in triples]
-    z = [carried(v) for v in targets]
-    targets = targets if masked(cfg) else None
-    args = (w.lookback, fit.transforms[0].level_len, w.horizon, panel.firsts, calendar_of(cfg))
-    spec = covariates_of(cfg)
-    exog = exog_of(cfg, panel.covariates, panel.lengths.tolist(), fit.scales, w.horizon)
-    return calibration_errors(fit.models, z, origins, *args, exog, spec.past if spec else 0, targets)
-
-
-@dataclass
-class AtOrigin:
-    """Forecasts from one origin: the histories they saw, what followed, forecasts and bounds."""
-
-    history: Panel  # the series forecast, cut at the origin
-    actuals: list[np.ndarray]  # the values after the origin (up to ``horizon`` of them)
-    forecast: np.ndarray  # (series, horizon), raw scale
-    bands: np.ndarray | None  # (series, bounds, horizon)
-
-
-def forecast_at(
-    cfg: RunConfig,
-    fit: Fitted,
-    panel: Panel,
-    back: int,
-    horizon: int,
-    errors: tuple[np.ndarray, np.ndarray],
-    levels: tuple[int, ...],
-) -> AtOrigin:
-    """Forecast every series of ``panel`` ``horizon`` steps from ``back`` steps before its end,
-    seeing only the values before that origin; bounds from ``errors`` (``errors_at``).
-
-    The one forecast-at-an-origin step of the hold-out and of every backtest fold."""
-    from forecast.model.rollforward import forecast_panel
-
-    w = cfg.window
-    assert w.lookback
-    history = panel.cut(back)
-    at = fit.members(panel.index)
-    lags = [trailing(y) for y in history.values]  # --fill mask: the last values may be missing
-    offsets = intervals.bounds(*errors, at, levels, horizon, intervals.scale_groups(fit.transforms), lags)
-    scales = [fit.scales[i] for i in at] if fit.scales else []
-    exog = exog_of(cfg, history.covariates, history.lengths.tolist(), scales, horizon)
-    fc, bands = forecast_panel(
-        fit.models,
-        [fit.transforms[i] for i in at],
-        list(history.values),
-        history.firsts,
-        w.lookback,
-        horizon,
-        offsets,
-        calendar_of(cfg),
-        exog,
-        masked(cfg),
-    )
-    ends = history.lengths.tolist()
-    actuals = [y[e : e + horizon] for y, e in zip(panel.values, ends)]
-    return AtOrigin(history, actuals, fc, bands)
 
 
 def panel_of(cfg: RunConfig, ds: dataset.Dataset) -> Panel:

@@ -1,5 +1,5 @@
 """The hold-out of ``forecast train``: the models fitted before it forecast it from its origin
-(``fitting.forecast_at``, as a backtest fold does), scored against the baselines, and the
+(``origins.forecast_at``, as a backtest fold does), scored against the baselines, and the
 calibration errors predict's intervals will use.
 
 No I/O: ``workflows.train`` writes what ``score_holdout`` returns.
@@ -17,7 +17,8 @@ from forecast.core.config import RunConfig
 from forecast.data import dataset
 from forecast.data.panel import Panel
 from forecast.scoring import evaluation, intervals
-from forecast.workflows.fitting import Fitted, errors_at, forecast_at, min_errors, validation_origins
+from forecast.workflows.fitting import Fitted, min_errors
+from forecast.workflows.origins import errors_at, forecast_at, validation_origins
 
 __all__ = ["Scored", "score_holdout", "empty_interval_advice"]
 

@@ -222,6 +222,7 @@ def _forecast_chunk(
             calendar_of(cfg),
             exog,
             masked(cfg),
+            w.missing_flag,
         )
         uncalibrated = int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
     for j in np.flatnonzero(~sel.use_model[part]):

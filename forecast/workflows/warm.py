@@ -83,6 +83,7 @@ def check_fits(cfg: RunConfig, parent: Parent) -> None:
         ("frequency", old.data.freq, cfg.data.freq),
         ("--season", old.window.season, cfg.window.season),
         ("--deseason", old.window.deseason.value, cfg.window.deseason.value),
+        ("missing flag", _flag(old.window.missing_flag, "missing-flag"), _flag(cfg.window.missing_flag, "missing-flag")),
     ]  # fmt: skip
     if cfg.window.strategy is Strategy.many_to_many:  # the output layer is one value per step
         pairs.append(("--horizon", old.window.horizon, cfg.window.horizon))
