@@ -32,6 +32,7 @@ __all__ = [
     "Fitted",
     "resolve",
     "panel_of",
+    "forecast_series",
     "fit_members",
     "calendar_of",
     "covariates_of",
@@ -316,6 +317,28 @@ def _model_space(cfg: RunConfig, panel: Panel) -> tuple[Any, ...]:
     targets = [t.forward(y, p) for t, y, p in zip(transforms, series, positions)]
     z = [carried(v) for v in targets]  # what the network reads
     return transforms, warnings, z, targets if masked(cfg) else None, panel_step(fitted_on, w.scaler)
+
+
+def forecast_series(
+    cfg: RunConfig,
+    models: list[Any],
+    transforms: list[SeriesTransform],
+    histories: list[np.ndarray],
+    firsts: list[int],
+    horizon: int,
+    offsets: np.ndarray,
+    exog: list[np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``rollforward.forecast_panel`` with the run's lookback, calendar and gap handling: raw
+    forecasts (series, horizon) and interval bounds, as the hold-out, backtest and predict make them."""
+    from forecast.model.rollforward import forecast_panel
+
+    w = cfg.window
+    assert w.lookback
+    return forecast_panel(
+        models, transforms, histories, firsts, w.lookback, horizon, offsets, calendar_of(cfg), exog,
+        masked(cfg), w.missing_flag,
+    )  # fmt: skip
 
 
 def panel_of(cfg: RunConfig, ds: dataset.Dataset) -> Panel:

@@ -15,7 +15,7 @@ from forecast.core.config import RunConfig
 from forecast.data.panel import Panel
 from forecast.model.missing import carried, trailing
 from forecast.scoring import intervals
-from forecast.workflows.fitting import Fitted, calendar_of, covariates_of, exog_of, masked
+from forecast.workflows.fitting import Fitted, calendar_of, covariates_of, exog_of, forecast_series, masked
 
 __all__ = ["validation_origins", "errors_at", "AtOrigin", "forecast_at"]
 
@@ -74,8 +74,6 @@ def forecast_at(
     seeing only the values before that origin; bounds from ``errors`` (``errors_at``).
 
     The one forecast-at-an-origin step of the hold-out and of every backtest fold."""
-    from forecast.model.rollforward import forecast_panel
-
     w = cfg.window
     assert w.lookback
     history = panel.cut(back)
@@ -84,18 +82,9 @@ def forecast_at(
     offsets = intervals.bounds(*errors, at, levels, horizon, intervals.scale_groups(fit.transforms), lags)
     scales = [fit.scales[i] for i in at] if fit.scales else []
     exog = exog_of(cfg, history.covariates, history.lengths.tolist(), scales, horizon)
-    fc, bands = forecast_panel(
-        fit.models,
-        [fit.transforms[i] for i in at],
-        list(history.values),
-        history.firsts,
-        w.lookback,
-        horizon,
-        offsets,
-        calendar_of(cfg),
-        exog,
-        masked(cfg),
-        w.missing_flag,
+    transforms = [fit.transforms[i] for i in at]
+    fc, bands = forecast_series(
+        cfg, fit.models, transforms, list(history.values), history.firsts, horizon, offsets, exog
     )
     ends = history.lengths.tolist()
     actuals = [y[e : e + horizon] for y, e in zip(panel.values, ends)]

@@ -23,7 +23,7 @@ from forecast.model.missing import trailing
 from forecast.runs import locks
 from forecast.runs import run as runformat
 from forecast.scoring import baselines, intervals
-from forecast.workflows.fitting import calendar_of, exog_of, masked
+from forecast.workflows.fitting import exog_of, forecast_series
 from forecast.workflows.predict_inputs import Selection, append_ahead, future_rows, outside_training, select
 from forecast.workflows.saved_run import LoadedRun, load_run
 from forecast.workflows.train import LEVELS
@@ -192,8 +192,6 @@ def _forecast_chunk(
     """Point forecasts (series, horizon) and interval bounds (series, levels x 2, horizon) of the
     series ``part``: the model's where it forecasts them, else the baseline's; and how many of
     the model's series have uncalibrated (NaN) bounds."""
-    from forecast.model.rollforward import forecast_panel
-
     cfg, ds, w = loaded.config, sel.ds, loaded.config.window
     histories = [sel.values[ds.indptr[sel.index[i]] : ds.indptr[sel.index[i] + 1]] for i in part]
     point = np.empty((len(part), horizon))
@@ -211,19 +209,10 @@ def _forecast_chunk(
                 raw = [append_ahead(r, ahead_values[part[j]]) for r, j in zip(raw, mk)]
             scales = [sel.scales[k] for k in trained]
             exog = exog_of(cfg, raw, [len(histories[j]) for j in mk], scales, horizon)
-        point[mk], bands[mk] = forecast_panel(
-            loaded.models,
-            [sel.transforms[k] for k in trained],
-            [histories[j] for j in mk],
-            [int(sel.firsts[part[j]]) for j in mk],
-            w.lookback,
-            horizon,
-            offsets,
-            calendar_of(cfg),
-            exog,
-            masked(cfg),
-            w.missing_flag,
-        )
+        point[mk], bands[mk] = forecast_series(
+            cfg, loaded.models, [sel.transforms[k] for k in trained], [histories[j] for j in mk],
+            [int(sel.firsts[part[j]]) for j in mk], horizon, offsets, exog,
+        )  # fmt: skip
         uncalibrated = int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
     for j in np.flatnonzero(~sel.use_model[part]):
         point[j] = baselines.forecast(sel.baseline, histories[j], horizon, w.season)
