@@ -64,8 +64,8 @@ def roll_forward(
             for lo in range(0, len(x), _BATCH):
                 part = None if start is None else start[lo : lo + _BATCH]
                 ex = None if exog is None else exog[lo : lo + _BATCH, count : count + lookback]
-                miss = 1.0 - observed[lo : lo + _BATCH] if flag and observed is not None else None
-                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex, miss)).to(
+                seen = observed[lo : lo + _BATCH] if flag and observed is not None else None
+                batch = torch.from_numpy(model_inputs(x[lo : lo + _BATCH], part, calendar, ex, seen)).to(
                     device
                 )
                 outs.append(model(batch).double().cpu().numpy())  # (b, output_size)
@@ -112,7 +112,7 @@ def forecast_panel(
     z_last = rows.forward(tails, ends[:, None] - lookback + np.arange(lookback))
     flags = None
     if masked and n:
-        flags = np.stack([observed(y) for y in tails])
+        flags = observed(tails)
         for k in np.flatnonzero(flags.min(axis=1) == 0):  # carried in model space, from its whole history
             y, first = histories[k], first_positions[k]
             z_last[k] = carried(transforms[k].forward(y, first + np.arange(len(y))))[-lookback:]

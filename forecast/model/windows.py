@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from forecast.model.missing import bridged
+from forecast.model.missing import bridged, observed
 
 __all__ = [
     "make_panel",
@@ -62,17 +62,17 @@ def model_inputs(
     first: np.ndarray | None,
     calendar: Calendar | None,
     exog: np.ndarray | None = None,
-    missing: np.ndarray | None = None,
+    observed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Network inputs (n, steps, features) float32: the values, the missing-value indicator
-    (n, steps: 1 where a value was missing) of a ``--missing-flag`` run if any, calendar features
+    """Network inputs (n, steps, features) float32: the values, for a ``--missing-flag`` run the
+    indicator ``1 - observed`` (``observed``: (n, steps) flags, 1 where a value was seen), calendar features
     if any, then covariate features ``exog`` (n, steps, k) if any (last: the head reads them).
 
     The indicator is off by default: on 5 single series with 10% of values missing (2 seeds) it
     made hold-out MASE 0.818 against 0.722 without it (complete series: 0.698)."""
     parts = [x.astype(np.float32)[:, :, None]]
-    if missing is not None:
-        parts.append(missing.astype(np.float32, copy=False)[:, :, None])
+    if observed is not None:
+        parts.append((1.0 - observed.astype(np.float32, copy=False))[:, :, None])
     if calendar is not None and first is not None:
         parts.append(calendar.features(first, x.shape[1]))
     if exog is not None and exog.shape[-1]:
@@ -108,8 +108,7 @@ class WindowSet:
         y = (w if self.targets is None else self.targets[idx])[:, self.lookback :] - level  # NaN: masked
         first = None if self.positions is None else self.positions[idx]
         exog = None if self.exog is None else self.exog[steps]  # (b, lookback, k)
-        missing = 1.0 - flags if self.flag and flags is not None else None
-        return model_inputs(x, first, self.calendar, exog, missing), y.astype(np.float32)
+        return model_inputs(x, first, self.calendar, exog, flags if self.flag else None), y.astype(np.float32)
 
 
 def make(
@@ -139,7 +138,7 @@ def make(
 
     first = None if positions is None or calendar is None else np.asarray(positions, dtype=np.int64)
     masked = None if targets is None else view(targets)
-    flags = None if targets is None else np.isfinite(targets).astype(np.float32)
+    flags = None if targets is None else observed(targets)
     return WindowSet(view(z), lookback, out_len, level_len, first, calendar, exog, masked, flags, flag)
 
 

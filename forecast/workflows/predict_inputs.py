@@ -260,8 +260,9 @@ def _fit_unseen(loaded: LoadedRun, sel: Selection, fresh: np.ndarray, shift: int
     and leave to the fallback those the network cannot read."""
     ds = sel.ds
     slices = [ds.rows(int(sel.index[i])) for i in fresh]
+    trained = [t for t, m in zip(loaded.transforms, loaded.methods) if m == MODEL]
     found = fit_unseen(
-        loaded.config, [t for t, m in zip(loaded.transforms, loaded.methods) if m == MODEL], loaded.log_step, [sel.wanted[i] for i in fresh],
+        loaded.config, trained, loaded.log_step, [sel.wanted[i] for i in fresh],
         [sel.values[r] for r in slices], [ds.positions[r] + shift for r in slices],
         None if sel.covs is None else [sel.covs[r] for r in slices],
     )  # fmt: skip

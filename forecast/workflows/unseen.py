@@ -47,9 +47,10 @@ def fit_unseen(
     """Fit each unseen series' transform on its history (``positions`` on the run's grid), with
     the run's scaler, deseasonalisation, season and the negative-value ``step`` of its refit.
 
-    ``trained``: the transforms of the series the run's network was trained on. Under the window scaler a network trained only on
-    log-scaled (non-negative) series has never seen a plain-scaled window, and the reverse:
-    a series needing the scaling the run never trained gets ``usable`` False and a warning.
+    ``trained``: the transforms of the series the run's network was trained on. Under the
+    window scaler a network trained only on log-scaled (non-negative) series has never seen a
+    plain-scaled window, and the reverse: a series needing the scaling the run never trained
+    gets ``usable`` False and a warning.
     Series shorter than the lookback are the caller's to leave to the fallback."""
     w = cfg.window
     assert w.season and w.lookback
