@@ -24,7 +24,8 @@ from pathlib import Path
 import m3panel
 import torch
 
-from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
+from forecast.core.choices import Device, ModelKind
+from forecast.core.config import ModelConfig, TrainConfig
 from forecast.model.loop import auto_batch_size, choose_threads, fit, seed_everything
 from forecast.model.networks import build_model
 

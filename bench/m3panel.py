@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.core.config import Deseason, Scaler
+from forecast.core.choices import Deseason, Scaler
 from forecast.model import windows
 from forecast.model.transforms import fit_transforms
 

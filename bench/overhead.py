@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.core.config import Device, ModelConfig, TrainConfig
+from forecast.core.choices import Device
+from forecast.core.config import ModelConfig, TrainConfig
 from forecast.model.loop import auto_batch_size, choose_threads, fit, seed_everything
 from forecast.model.networks import build_model
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from forecast.core.config import ModelConfig, ModelKind
+from forecast.core.choices import ModelKind
+from forecast.core.config import ModelConfig
 from forecast.core.errors import RunError, UsageError
 from forecast.model.networks import build_model
 from forecast.runs import dirs, files, staging

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from forecast.core.config import (
-    DataConfig,
-    ModelConfig,
-    ModelKind,
-    RunConfig,
-    Strategy,
-    TrainConfig,
-    WindowConfig,
-)
+from forecast.core.choices import ModelKind, Strategy
+from forecast.core.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecast.core.errors import RunError, UsageError
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from conftest import SMALL_NET, invoke
 
-from forecast.core.config import DataConfig, Fill, ModelConfig, ModelKind
+from forecast.core.choices import Fill, ModelKind
+from forecast.core.config import DataConfig, ModelConfig
 from forecast.core.errors import DataError, RunError, UsageError
 from forecast.data import dataset
 from forecast.model import covariates

@@ -15,7 +15,8 @@ from conftest import SAMPLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecast.core.config import DataConfig, Fill
+from forecast.core.choices import Fill
+from forecast.core.config import DataConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data.dataset import Dataset, file_sha256, read
 from forecast.data.frequency import season_length

@@ -14,7 +14,8 @@ import pytest
 import torch
 from conftest import ROOT, SMALL_NET, invoke, make_panel
 
-from forecast.core.config import Device, ModelConfig, ModelKind, TrainConfig
+from forecast.core.choices import Device, ModelKind
+from forecast.core.config import ModelConfig, TrainConfig
 from forecast.core.errors import DataError, TrainingError, UsageError
 from forecast.model import distributed
 from forecast.model.distributed import Context
@@ -122,7 +123,7 @@ import json, sys
 sys.path.insert(0, sys.argv[2])
 from test_distributed import sine_fit
 from forecast.model import distributed
-from forecast.core.config import Device
+from forecast.core.choices import Device
 from forecast.core.errors import DataError, ForecastError
 
 with distributed.session(Device.cpu) as ctx:

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from forecast.core.config import Activation, ModelConfig, ModelKind
+from forecast.core.choices import Activation, ModelKind
+from forecast.core.config import ModelConfig
 from forecast.model.networks import PeepholeLSTMCell, build_model
 
 KINDS = list(ModelKind)

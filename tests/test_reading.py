@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from conftest import FAST, invoke
 
-from forecast.core.config import DataConfig, Fill, normalise_freq
+from forecast.core.choices import Fill
+from forecast.core.config import DataConfig, normalise_freq
 from forecast.core.errors import DataError, UsageError
 from forecast.data.dataset import read
 

@@ -20,7 +20,8 @@ import torch
 from conftest import FAST, invoke, write_series
 from safetensors.torch import load_file, save_file
 
-from forecast.core.config import ModelConfig, ModelKind
+from forecast.core.choices import ModelKind
+from forecast.core.config import ModelConfig
 from forecast.core.errors import RunError
 from forecast.model.networks import build_model, state_shapes
 from forecast.runs import check

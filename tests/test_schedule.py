@@ -11,7 +11,8 @@ import pytest
 import torch
 from conftest import invoke
 
-from forecast.core.config import Device, ModelConfig, Schedule, TrainConfig
+from forecast.core.choices import Device, Schedule
+from forecast.core.config import ModelConfig, TrainConfig
 from forecast.model import loop, networks
 from forecast.model.windows import make_panel
 

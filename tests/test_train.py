@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from forecast.core.config import Device, Loss, ModelConfig, ModelKind, Schedule, TrainConfig
+from forecast.core.choices import Device, Loss, ModelKind, Schedule
+from forecast.core.config import ModelConfig, TrainConfig
 from forecast.core.errors import TrainingError, UsageError
 from forecast.model.loop import fit, resolve_device, seed_everything
 from forecast.model.networks import build_model

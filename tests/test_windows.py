@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.core.config import Deseason, Scaler
+from forecast.core.choices import Deseason, Scaler
 from forecast.model.transforms import fit_transform, seasonal_indices, seasonality_test
 from forecast.model.windows import make, normalise_inputs, split_panel
 

@@ -20,22 +20,18 @@ from forecast.cli.exits import main as main
 from forecast.cli.render import Reporter, model_card, progress
 from forecast.cli.reuse_options import InitOpt, MissingFlagOpt
 from forecast.cli.stdin import staged_config, staged_file
-from forecast.core.config import (
+from forecast.core.choices import (
     Activation,
-    DataConfig,
     Deseason,
     Device,
     Fill,
     Loss,
     Method,
-    ModelConfig,
     ModelKind,
-    RunConfig,
     Scaler,
     Strategy,
-    TrainConfig,
-    WindowConfig,
 )
+from forecast.core.config import DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecast.core.errors import RunError
 from forecast.model import distributed
 

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from forecast.cli.config_file import ConfigOpt as ConfigOpt
-from forecast.core.config import (
+from forecast.core.choices import (
     Activation,
     Deseason,
     Device,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from forecast.cli.render import Reporter, forecast_table, frame_table, metrics_table
-from forecast.core.config import Method, Schedule
+from forecast.core.choices import Method, Schedule
 
 
 def train(rep: Reporter, outcome: Any) -> None:

@@ -1,4 +1,4 @@
-"""Settings: frozen dataclasses with range checks, and the choices shared with the CLI.
+"""Settings: frozen dataclasses with range checks (their choices: ``core.choices``).
 
 The CLI builds one ``RunConfig`` from its options; every library function takes the
 config or one section of it. ``RunConfig.to_dict``/``from_dict`` are the JSON form kept
@@ -13,18 +13,21 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from forecast.core.choices import (
+    EPOCHS,
+    Activation,
+    Deseason,
+    Device,
+    Fill,
+    Loss,
+    ModelKind,
+    Scaler,
+    Schedule,
+    Strategy,
+)
 from forecast.core.errors import RunError, UsageError
 
 __all__ = [
-    "ModelKind",
-    "Strategy",
-    "Scaler",
-    "Loss",
-    "Device",
-    "Activation",
-    "Fill",
-    "Deseason",
-    "Method",
     "DataConfig",
     "WindowConfig",
     "ModelConfig",
@@ -38,74 +41,6 @@ __all__ = [
 SCHEMA_VERSION = (
     3  # 2: calibration errors in model.safetensors, series.json; 3: settings kept once (runs.run)
 )
-
-
-class ModelKind(str, Enum):
-    lstm = "lstm"
-    gru = "gru"
-    rnn = "rnn"
-    lstm_peephole = "lstm-peephole"
-
-
-class Strategy(str, Enum):
-    many_to_many = "many-to-many"
-    many_to_one = "many-to-one"
-
-
-class Scaler(str, Enum):
-    window = "window"
-    standard = "standard"
-    minmax = "minmax"
-    none = "none"
-
-
-class Loss(str, Enum):
-    mae = "mae"
-    mse = "mse"
-
-
-class Schedule(str, Enum):
-    plateau = "plateau"  # up to --epochs, early stopping on the validation loss; refit from scratch
-    onecycle = "onecycle"  # exactly --epochs with a one-cycle learning rate; the refit continues
-
-
-EPOCHS = {Schedule.plateau: 150, Schedule.onecycle: 10}  # --epochs' default per schedule
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class Activation(str, Enum):
-    tanh = "tanh"
-    relu = "relu"
-
-
-class Fill(str, Enum):
-    """Gaps and empty cells: refused, repaired, or ``mask``ed (kept missing: ``model.missing``)."""
-
-    none = "none"
-    ffill = "ffill"
-    interpolate = "interpolate"
-    zero = "zero"
-    mask = "mask"
-
-
-class Method(str, Enum):
-    """What predict writes: the network, or a baseline (``predict --method``)."""
-
-    model = "model"
-    naive = "naive"
-    seasonal_naive = "seasonal_naive"
-    drift = "drift"
-
-
-class Deseason(str, Enum):
-    auto = "auto"
-    on = "on"
-    off = "off"
 
 
 def _check(ok: bool, message: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import Fill
+from forecast.core.choices import Fill
 from forecast.core.errors import DataError
 from forecast.data.dates import fmt_date
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import Fill
+from forecast.core.choices import Fill
 from forecast.core.errors import DataError
 from forecast.data.dates import fmt_date
 from forecast.data.frequency import anchored_freq, grid_size, infer_freq, parse_offset

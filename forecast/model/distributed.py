@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from forecast.core.config import Device
+from forecast.core.choices import Device
 from forecast.core.errors import ForecastError, PeerFailed, UsageError
 
 if TYPE_CHECKING:  # the CLI reads ``from_env`` before any heavy import; torch only with a group

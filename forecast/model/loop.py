@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from forecast.core.config import Device, Loss, Schedule, TrainConfig
+from forecast.core.choices import Device, Loss, Schedule
+from forecast.core.config import TrainConfig
 from forecast.core.errors import TrainingError, UsageError
 from forecast.model import distributed
 from forecast.model.optim import Adam, OneCycle

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from forecast.core.config import ModelConfig, ModelKind
+from forecast.core.choices import ModelKind
+from forecast.core.config import ModelConfig
 
 __all__ = ["build_model", "state_shapes", "Forecaster", "PeepholeLSTM", "PeepholeLSTMCell"]
 

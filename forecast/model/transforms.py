@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forecast.core.config import Deseason, Scaler
+from forecast.core.choices import Deseason, Scaler
 from forecast.core.errors import RunError
 
 __all__ = [

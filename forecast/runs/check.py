@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import RunConfig, Strategy
+from forecast.core.choices import Strategy
+from forecast.core.config import RunConfig
 from forecast.core.errors import RunError
 
 if TYPE_CHECKING:

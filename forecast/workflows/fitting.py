@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecast.core.config import Fill, RunConfig, Schedule, Strategy, TrainConfig, WindowConfig
+from forecast.core.choices import Fill, Schedule, Strategy
+from forecast.core.config import RunConfig, TrainConfig, WindowConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, frequency
 from forecast.data.panel import Panel

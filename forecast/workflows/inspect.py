@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.core.config import Fill, RunConfig, Strategy
+from forecast.core.choices import Fill, Strategy
+from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, RunError
 from forecast.data import dataset, frequency, grid
 from forecast.runs import check, files

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import Method
+from forecast.core.choices import Method
 from forecast.core.errors import RunError, UsageError
 from forecast.data import dataset, output
 from forecast.data.dates import date_format, fmt_date

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import Method, RunConfig
+from forecast.core.choices import Method
+from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, UsageError
 from forecast.data import dataset, grid
 from forecast.data.cells import check_zone

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import RunConfig, Schedule
+from forecast.core.choices import Schedule
+from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, RunError, UsageError
 from forecast.data import dataset
 from forecast.data.panel import Panel

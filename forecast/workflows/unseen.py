@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecast.core.config import RunConfig, Scaler
+from forecast.core.choices import Scaler
+from forecast.core.config import RunConfig
 from forecast.model import covariates
 from forecast.model.missing import interpolated
 from forecast.model.transforms import SeriesTransform, fit_transform

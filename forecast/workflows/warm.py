@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.config import RunConfig, Strategy
+from forecast.core.choices import Strategy
+from forecast.core.config import RunConfig
 from forecast.core.errors import UsageError
 from forecast.data import dataset
 from forecast.data.dates import fmt_date
