@@ -55,7 +55,10 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     assert config["settings"]["window"]["lookback"] == 24 and config["settings"]["window"]["horizon"] == 12
     holdout = pd.read_csv(out / "holdout.csv")
     bands = ["lo-80", "hi-80", "lo-95", "hi-95"]
-    assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "naive", "seasonal_naive", "drift"]
+    baselines = ["naive", "seasonal_naive", "drift"]
+    candidates = ["net", "theta", "ets"]
+    assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "method", *candidates, *baselines]
+    assert set(holdout["method"]) <= {"model", "theta", "ets"} and holdout["method"].nunique() == 1
     assert holdout["date"].iloc[0] == "2021-08-01" and len(holdout) == 12
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["phase", "epoch", "loss", "val_loss"]
@@ -66,7 +69,9 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     result = invoke("predict", "--run", latest, "--horizon", 15)
     assert result.exit_code == 0, result.output
     forecast = pd.read_csv(out / "forecast.csv")
-    assert list(forecast.columns) == ["date", "forecast", *bands]
+    assert list(forecast.columns) == ["date", "forecast", *bands, "method"]
+    series = json.loads((out / "series.json").read_text())
+    assert forecast["method"].tolist() == series["method"] * 15  # what train chose
     f = forecast
     assert ((f["lo-95"] <= f["lo-80"]) & (f["lo-80"] < f["forecast"]) & (f["forecast"] < f["hi-80"])).all()
     assert (f["hi-80"] <= f["hi-95"]).all()
@@ -76,7 +81,8 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
 
 
 def test_default_lstm_beats_seasonal_naive_on_alcohol(sample_csv: Path, tmp_path: Path) -> None:
-    """Default settings, real training: hold-out MASE must beat every baseline."""
+    """Default settings, real training: hold-out MASE must beat every baseline, and the network
+    alone must too."""
     out = tmp_path / "run"
     result = invoke("train", sample_csv, "--out", out, "--runs-dir", tmp_path / "runs", "--json", "--quiet")
     assert result.exit_code == 0, result.output
@@ -84,7 +90,8 @@ def test_default_lstm_beats_seasonal_naive_on_alcohol(sample_csv: Path, tmp_path
     model = summary["metrics"]["model"]["mase"]
     best = min(summary["metrics"][b]["mase"] for b in ("naive", "seasonal_naive", "drift"))
     assert model < best, summary["metrics"]["verdict"]
-    assert summary["metrics"]["verdict"].startswith("LSTM beats the best baseline")
+    assert "beats the best baseline" in summary["metrics"]["verdict"]
+    assert summary["metrics"]["net"]["mase"] < best
 
 
 @pytest.mark.parametrize("model", ["lstm", "gru", "rnn", "lstm-peephole"])

@@ -300,9 +300,24 @@ def test_panel_future_file_needs_each_series(tmp_path: Path) -> None:
     pd.concat(frames).to_csv(path, index=False)
     out = tmp_path / "run"
     result = invoke(
-        "train", path, "--id-col", "store", "--value-col", "sales", "--future-covariate", "promo",
-        "--epochs", "2", "--out", out, "--runs-dir", tmp_path / "runs", *SMALL_NET,
-    )  # fmt: skip
+        "train",
+        path,
+        "--id-col",
+        "store",
+        "--value-col",
+        "sales",
+        "--future-covariate",
+        "promo",
+        "--epochs",
+        "2",
+        "--out",
+        out,
+        "--runs-dir",
+        tmp_path / "runs",
+        "--candidates",
+        "model",
+        *SMALL_NET,
+    )  # fmt: skip  (a series the safety net forecasts needs no --future)
     assert result.exit_code == 0, result.output
     dates = pd.date_range("2006-09-01", periods=12, freq="MS").strftime("%Y-%m-%d")
     future = pd.DataFrame({"store": "s0", "date": dates, "promo": 1})
@@ -486,7 +501,8 @@ def test_other_offsets_in_the_future_file_are_refused(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = invoke(
         "train", tmp_path / "fixed.csv", "--value-col", "sales", "--future-covariate", "promo", "--horizon", 6,
-        "--lookback", 12, "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL_NET,
+        "--lookback", 12, "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", "--candidates", "model",
+        *SMALL_NET,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     ahead = pd.date_range("2024-01-05 23:00", periods=6, freq="h")  # the same instants, written in UTC
@@ -547,7 +563,7 @@ def test_fallback_series_need_no_future_file(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = invoke(
         "train", tmp_path / "p.csv", "--id-col", "store", "--value-col", "sales", "--future-covariate", "promo",
-        "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", *SMALL_NET,
+        "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs", "--candidates", "model", *SMALL_NET,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     result = invoke("predict", "--run", out, "--series", "short")  # seasonal naive

@@ -49,28 +49,46 @@ def test_global_model_beats_seasonal_naive(panel_run: tuple[Path, Path]) -> None
     assert list(holdout.columns)[:2] == ["series", "date"] and len(holdout) == 27 * 12
 
 
-def test_predict_every_series_with_fallback(panel_run: tuple[Path, Path]) -> None:
+def test_predict_every_series_with_fallback(panel_run: tuple[Path, Path], tmp_path: Path) -> None:
+    """Series too short for the network get the statistical method their validation chose;
+    with --method model, the network's series stay its own and the short ones seasonal naive."""
+    from forecast.scoring import statistical
+
     path, out = panel_run
     result = invoke("predict", "--run", out, "--horizon", 6, "--json")
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out / "forecast.csv")
     assert list(frame.columns) == ["series", "date", "forecast", "lo-80", "hi-80", "lo-95", "hi-95", "method"]
     model = frame[frame["method"] == "model"]
-    assert (model["lo-80"] < model["forecast"]).all() and (model["forecast"] < model["hi-80"]).all()
-    fallback = frame[frame["method"] == "seasonal_naive"]  # intervals from its own past errors
-    assert fallback["lo-80"].notna().any() and fallback["lo-95"].isna().any()  # 20 points: few errors
-    shown = fallback.dropna(subset=["lo-80"])
-    assert ((shown["lo-80"] <= shown["forecast"]) & (shown["forecast"] <= shown["hi-80"])).all()
+    assert (
+        len(model)
+        and (model["lo-80"] < model["forecast"]).all()
+        and (model["forecast"] < model["hi-80"]).all()
+    )
     assert frame["series"].nunique() == 30 and len(frame) == 180
     methods = frame.groupby("series")["method"].first()
-    assert sorted(methods[methods == "seasonal_naive"].index) == ["s00", "s10", "s20"]
+    assert set(methods[["s00", "s10", "s20"]]) <= {"theta", "ets"}
     data = pd.read_csv(path)
-    short = data[data["series"] == "s10"].sort_values("month")
-    expected = np.resize(short["sales"].to_numpy()[-12:], 6)
+    short = data[data["series"] == "s10"].sort_values("month")["sales"].to_numpy()
+    expected = statistical.forecast(methods["s10"], short, 12, 6)
     np.testing.assert_allclose(frame.loc[frame["series"] == "s10", "forecast"], expected)
     last = pd.Timestamp(data.loc[data["series"] == "s01", "month"].max())
     first_fc = frame.loc[frame["series"] == "s01", "date"].iloc[0]
     assert pd.Timestamp(first_fc) == last + pd.DateOffset(months=1)
+    assert "forecast by seasonal naive" not in " ".join(json.loads(result.stdout)["warnings"])
+
+    net = tmp_path / "net.csv"
+    result = invoke("predict", "--run", out, "--horizon", 6, "--json", "--method", "model", "--out", net)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(net)
+    methods = frame.groupby("series")["method"].first()
+    assert sorted(methods[methods == "seasonal_naive"].index) == ["s00", "s10", "s20"]
+    assert (methods[methods != "seasonal_naive"] == "model").all()
+    fallback = frame[frame["method"] == "seasonal_naive"]  # intervals from its own past errors
+    assert fallback["lo-80"].notna().any() and fallback["lo-95"].isna().any()  # 20 points: few errors
+    shown = fallback.dropna(subset=["lo-80"])
+    assert ((shown["lo-80"] <= shown["forecast"]) & (shown["forecast"] <= shown["hi-80"])).all()
+    np.testing.assert_allclose(frame.loc[frame["series"] == "s10", "forecast"], np.resize(short[-12:], 6))
     assert "3 of 30 series forecast by seasonal naive" in " ".join(json.loads(result.stdout)["warnings"])
 
 
@@ -133,8 +151,9 @@ def test_an_unseen_series_is_scaled_as_training_would_have(
     frame.loc[frame["series"] == "s05", "series"] = "new"
     other = tmp_path / "other.csv"
     frame.to_csv(other, index=False)
-    assert invoke("predict", "--run", out, "--out", tmp_path / "known.csv", "-q").exit_code == 0
-    result = invoke("predict", "--run", out, "--data", other, "--out", tmp_path / "cold.csv", "-q")
+    net = ("--method", "model")  # the trained series by the network too, not the method train chose
+    assert invoke("predict", "--run", out, "--out", tmp_path / "known.csv", "-q", *net).exit_code == 0
+    result = invoke("predict", "--run", out, "--data", other, "--out", tmp_path / "cold.csv", "-q", *net)
     assert result.exit_code == 0, result.output
     known, cold = pd.read_csv(tmp_path / "known.csv"), pd.read_csv(tmp_path / "cold.csv")
     new = cold[cold["series"] == "new"]
@@ -393,9 +412,21 @@ def test_holdout_without_calibration_errors_has_empty_intervals(tmp_path: Path) 
     make_panel(6, 60, short_every=0).to_csv(path, index=False)
     out = tmp_path / "run"
     result = invoke(
-        "train", path, "--id-col", "series", "--epochs", 2, "--out", out, "--runs-dir", tmp_path / "runs",
-        "--json", *SMALL_NET,
-    )  # fmt: skip
+        "train",
+        path,
+        "--id-col",
+        "series",
+        "--epochs",
+        2,
+        "--out",
+        out,
+        "--runs-dir",
+        tmp_path / "runs",
+        "--json",
+        "--candidates",
+        "model",
+        *SMALL_NET,
+    )  # fmt: skip  (the network's calibration; the safety net's intervals come from its own past errors)
     assert result.exit_code == 0, result.output
     holdout = pd.read_csv(out / "holdout.csv")
     assert holdout[["lo-80", "hi-80", "lo-95", "hi-95"]].isna().all().all()

@@ -59,6 +59,8 @@ def test_v2_run_predicts_as_the_version_that_wrote_it(v2_run: Path, tmp_path: Pa
     result = invoke("predict", "--run", v2_run, "--data", SAMPLE, "--out", out)
     assert result.exit_code == 0, result.output
     got, expected = pd.read_csv(out), pd.read_csv(V2_FORECAST)
+    assert list(got["method"]) == ["model"] * len(got)  # a single series' method column is new
+    got = got.drop(columns="method")
     assert list(got.columns) == list(expected.columns) and list(got["date"]) == list(expected["date"])
     np.testing.assert_allclose(got.drop(columns="date"), expected.drop(columns="date"), rtol=1e-6)
     info = invoke("info", v2_run, "--json")

@@ -156,13 +156,14 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("series-level-len", {"series": _transform("level_len", 10**6)}, r"transform.level_len\[0\] is 1000000"),
     ("series-ids-unhashable", {"series": lambda d: d.update(ids=[["a"]])}, r"ids must be text"),
-    ("series-methods-unhashable", {"series": lambda d: d.update(method=[{"a": 1}])}, r"methods 'model'"),
+    ("series-methods-unhashable", {"series": lambda d: d.update(method=[{"a": 1}])}, r"methods one of model"),
     (
         "series-ids-twice",
         {
             "series": lambda d: d.update(
                 ids=["a", "a"],
                 method=["model"] * 2,
+                network=[True] * 2,
                 transform={k: v * 2 if isinstance(v, list) else v for k, v in d["transform"].items()},
             )
         },
@@ -297,7 +298,7 @@ def test_infinite_interval_bounds_are_refused(trusted: Path, tmp_path: Path) -> 
         state["calibration.series"] = torch.zeros(20, dtype=torch.int64)
 
     run = craft(trusted, tmp_path / "run", weights=rows)
-    result = invoke("predict", "--run", run, "--out", tmp_path / "f.csv")
+    result = invoke("predict", "--run", run, "--out", tmp_path / "f.csv", "--method", "model")
     assert result.exit_code == 4, result.output
     assert "infinite interval bounds" in result.stderr
     assert not (tmp_path / "f.csv").exists()

@@ -18,7 +18,7 @@ from forecast.cli.exits import app as app
 from forecast.cli.exits import command
 from forecast.cli.exits import main as main
 from forecast.cli.render import Reporter, model_card, progress
-from forecast.cli.reuse_options import InitOpt, MissingFlagOpt
+from forecast.cli.reuse_options import CandidatesOpt, InitOpt, MissingFlagOpt
 from forecast.cli.stdin import staged_config, staged_file
 from forecast.core.choices import (
     Activation,
@@ -83,6 +83,7 @@ def train_cmd(
     refit: o.RefitOpt = True,
     schedule: o.ScheduleOpt = TrainConfig.schedule,
     init: InitOpt = None,
+    candidates: CandidatesOpt = ",".join(TrainConfig.candidates),
     out: o.TrainOutOpt = None,
     runs_dir: o.RunsDirOpt = Path("runs"),
     wait: o.TrainWaitOpt = 0.0,
@@ -96,7 +97,7 @@ def train_cmd(
 ) -> None:
     """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
-    The last --test-size points are held out and forecast; the network is compared with naive, seasonal-naive and drift forecasts, then retrained on all the data and saved to a run directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png).
+    Each series gets the network or a statistical safety net (Theta, ETS), whichever erred least at validation origins before the hold-out (--candidates). The last --test-size points are held out and forecast by that choice, compared with naive, seasonal-naive and drift forecasts; the network is then retrained on all the data and the run saved to a directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png).
     """
     from forecast.workflows.train import train
 
@@ -117,6 +118,7 @@ def train_cmd(
             epochs=epochs, batch_size=batch_size, windows_per_epoch=windows_per_epoch, ensemble=ensemble,
             lr=lr, loss=loss, patience=patience, clip_grad=clip_grad or None, seed=seed, device=device,
             refit=refit, schedule=schedule, init=str(init) if init else None,
+            candidates=tuple(n.strip() for n in candidates.split(",")),
         ),
     )  # fmt: skip
     main = distributed.from_env().main  # under torchrun the other processes stay quiet
@@ -148,7 +150,7 @@ def predict_cmd(
     series: o.PredictSeriesOpt = None,
     wait: o.PredictWaitOpt = 60.0,
     future: o.FutureOpt = None,
-    method: o.MethodOpt = Method.model,
+    method: o.MethodOpt = Method.auto,
     level: o.LevelOpt = None,
     as_json: o.JsonOpt = False,
     quiet: o.QuietOpt = False,

@@ -339,8 +339,9 @@ FutureOpt = Annotated[
 MethodOpt = Annotated[
     Method,
     typer.Option(
-        help="model: the network; naive, seasonal_naive or drift: that baseline's forecast for every "
-        "series (train's verdict names the one that beat the model), with intervals from its past errors.",
+        help="auto: each series by the method train chose on validation (the network, theta or ets); "
+        "model: the network wherever it can; theta, ets, naive, seasonal_naive or drift: that method for "
+        "every series, with intervals from its past errors.",
     ),
 ]
 

@@ -67,7 +67,7 @@ def predict(rep: Reporter, outcome: Any, method: Method) -> None:
     for message in outcome.warnings:
         rep.warn(message)
     rep.result(forecast_table(outcome.frame, rep.terminal, outcome.rows))
-    by = "" if method is Method.model else f" by {method.value.replace('_', ' ')} (--method)"
+    by = "" if method is Method.auto else f" by {method.value.replace('_', ' ')} (--method)"
     rep.info(f"forecast of {outcome.steps} steps for {outcome.series} series{by} written to {outcome.path}")
     rep.emit_json(
         {

@@ -1,6 +1,7 @@
 """Option declarations added once ``options`` was full: train's ``--init`` (the warm start from
-a parent run's weights, ``workflows.warm``) and ``--missing-flag`` (``--fill mask``'s indicator
-input). Part of the CLI layer."""
+a parent run's weights, ``workflows.warm``), ``--missing-flag`` (``--fill mask``'s indicator
+input) and ``--candidates`` (what validation may choose: ``workflows.choice``). Part of the CLI
+layer."""
 
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ InitOpt = Annotated[
         help="Start from this run's weights (same network settings) and fine-tune: by default 30% "
         "of the epochs, with its schedule. Verified like any run; recorded as the parent.",
         show_default=False,
+        rich_help_panel=TRAIN,
+    ),
+]
+CandidatesOpt = Annotated[
+    str,
+    typer.Option(
+        "--candidates",
+        metavar="NAMES",
+        help="What validation may choose for each series, comma-separated: model (the network), theta, "
+        "ets. --candidates model keeps the network alone.",
         rich_help_panel=TRAIN,
     ),
 ]

@@ -75,9 +75,13 @@ class Fill(str, Enum):
 
 
 class Method(str, Enum):
-    """What predict writes: the network, or a baseline (``predict --method``)."""
+    """What predict writes (``predict --method``): each series' method as train chose it
+    (``auto``), the network wherever it can, a statistical method or a baseline."""
 
+    auto = "auto"
     model = "model"
+    theta = "theta"
+    ets = "ets"
     naive = "naive"
     seasonal_naive = "seasonal_naive"
     drift = "drift"

@@ -16,6 +16,7 @@ from typing import Any
 from forecast.core.choices import (
     EPOCHS,
     Activation,
+    Candidate,
     Deseason,
     Device,
     Fill,
@@ -210,6 +211,8 @@ class TrainConfig:
     refit: bool = True
     schedule: Schedule | None = None  # None: onecycle (resolve); with ``init``, the parent run's
     init: str | None = None  # a run whose weights training starts from (--init), as given
+    # what validation may choose for each series (--candidates): the network, Theta, ETS
+    candidates: tuple[str, ...] = tuple(c.value for c in Candidate)
 
     @property
     def budget(self) -> int:
@@ -226,6 +229,12 @@ class TrainConfig:
             self.windows_per_epoch >= 1,
             f"--windows-per-epoch must be at least 1, got {self.windows_per_epoch}",
         )
+        names = [c.value for c in Candidate]
+        _check(
+            bool(self.candidates) and set(self.candidates) <= set(names)
+            and len(set(self.candidates)) == len(self.candidates),
+            f"--candidates must name some of {', '.join(names)} once each, got {','.join(self.candidates)}",
+        )  # fmt: skip
         _check(1 <= self.ensemble <= 100, f"--ensemble must be 1 to 100, got {self.ensemble}")
         _check(self.lr > 0, f"--lr must be positive, got {self.lr}")
         _check(self.patience >= 1, f"--patience must be at least 1, got {self.patience}")
@@ -312,7 +321,7 @@ def _build(cls: type, raw: Any, section: str) -> Any:
 def _coerce(value: Any, type_text: str, where: str) -> Any:
     if type_text == _TEXT_TUPLE:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise RunError(f"config.json: {where} is {value!r}; expected a list of column names")
+            raise RunError(f"config.json: {where} is {value!r}; expected a list of names")
         return tuple(value)
     parts = [p.strip() for p in type_text.split("|")]
     if value is None:

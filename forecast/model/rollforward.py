@@ -16,7 +16,7 @@ from forecast.model.missing import bridged, carried, observed
 from forecast.model.transforms import SeriesTransform, TransformRows
 from forecast.model.windows import Calendar, model_inputs, normalise_inputs
 
-__all__ = ["roll_forward", "forecast_panel", "calibration_errors"]
+__all__ = ["roll_forward", "forecast_panel", "origin_forecasts", "calibration_errors"]
 
 _BATCH = 4096
 MAX_ORIGINS = 200_000  # calibration origins rolled out at most (a seeded random subset beyond)
@@ -136,6 +136,48 @@ def forecast_panel(
     return out, bands
 
 
+def origin_forecasts(
+    models: Sequence[object],
+    z: Sequence[np.ndarray],
+    origins: Sequence[tuple[int, int]],
+    lookback: int,
+    level_len: int,
+    horizon: int,
+    firsts: Sequence[int] | None = None,
+    calendar: Calendar | None = None,
+    exog: Sequence[np.ndarray] | None = None,
+    past: int = 0,
+    targets: Sequence[np.ndarray] | None = None,
+    flag: bool = False,
+) -> np.ndarray:
+    """Model-space forecasts (len(origins), horizon), the median over ``models``, rolled forward
+    from ``origins`` (series index k, position t; every t >= lookback): inputs z[k][t - lookback:t].
+
+    ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs); ``exog[k]`` the
+    covariate features of series k (``covariates.features``, with ``roll_extra`` rows past its
+    end), whose first ``past`` columns an origin knows only up to itself. ``targets``: a masked
+    run's series with NaN kept (``z`` holding carried values): missing inputs are bridged."""
+    out = np.empty((len(origins), horizon), dtype=np.float64)
+    for lo in range(0, len(origins), _CHUNK):  # bounded memory: inputs built per chunk
+        part = origins[lo : lo + _CHUNK]
+        x = np.stack([z[k][t - lookback : t] for k, t in part])
+        start = None if firsts is None else np.array([firsts[k] + t - lookback for k, t in part])
+        ex = None
+        if exog is not None:
+            extra = len(exog[0]) - len(z[0])
+            ex = hold_past(np.stack([exog[k][t - lookback : t + extra] for k, t in part]), lookback, past)
+        flags = (
+            None if targets is None else np.stack([observed(targets[k][t - lookback : t]) for k, t in part])
+        )
+        out[lo : lo + len(part)] = np.median(
+            np.stack(
+                [roll_forward(m, x, level_len, horizon, start, calendar, ex, flags, flag) for m in models]
+            ),
+            axis=0,
+        )
+    return out
+
+
 def calibration_errors(
     models: Sequence[object],
     z: Sequence[np.ndarray],
@@ -150,43 +192,21 @@ def calibration_errors(
     targets: Sequence[np.ndarray] | None = None,
     flag: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Signed model-space errors (n_origins, horizon), NaN past the data, and each row's series.
-
-    ``origins`` are (series index, position t): inputs z[k][t - lookback:t], targets from t.
-    ``firsts[k]`` is the grid position of z[k][0] (for ``calendar`` inputs); ``exog[k]`` the
-    covariate features of series k (``covariates.features``, with ``roll_extra`` rows past its
-    end), whose first ``past`` columns an origin knows only up to itself. ``targets``: a masked
-    run's series with NaN kept (``z`` holding carried values): targets come from them (NaN
-    errors where a value is missing) and missing inputs are bridged.
-    """
+    """Signed model-space errors (n_origins, horizon) of ``origin_forecasts`` (same arguments),
+    NaN past the data, and each row's series. Origins before ``lookback`` are left out; a
+    masked run's targets come from ``targets`` (NaN errors where a value is missing)."""
     origins = [(k, t) for k, t in origins if t >= lookback]
     if not origins:
         return np.empty((0, horizon)), np.empty(0, dtype=np.int64)
     if len(origins) > MAX_ORIGINS:  # big panels: a fixed random subset is plenty for quantiles
         keep = np.sort(np.random.default_rng(0).choice(len(origins), MAX_ORIGINS, replace=False))
         origins = [origins[i] for i in keep]
-    errors = np.empty((len(origins), horizon), dtype=np.float32)
-    for lo in range(0, len(origins), _CHUNK):  # bounded memory: inputs built per chunk
-        part = origins[lo : lo + _CHUNK]
-        x = np.stack([z[k][t - lookback : t] for k, t in part])
-        start = None if firsts is None else np.array([firsts[k] + t - lookback for k, t in part])
-        ex = None
-        if exog is not None:
-            extra = len(exog[0]) - len(z[0])
-            ex = hold_past(np.stack([exog[k][t - lookback : t + extra] for k, t in part]), lookback, past)
-        flags = (
-            None if targets is None else np.stack([observed(targets[k][t - lookback : t]) for k, t in part])
-        )
-        fc = np.median(
-            np.stack(
-                [roll_forward(m, x, level_len, horizon, start, calendar, ex, flags, flag) for m in models]
-            ),
-            axis=0,
-        )
-        y = np.full((len(part), horizon), np.nan)
-        truth = z if targets is None else targets
-        for i, (k, t) in enumerate(part):
-            target = truth[k][t : t + horizon]
-            y[i, : len(target)] = target
-        errors[lo : lo + len(part)] = y - fc
-    return errors, np.array([k for k, _ in origins], dtype=np.int64)
+    fc = origin_forecasts(
+        models, z, origins, lookback, level_len, horizon, firsts, calendar, exog, past, targets, flag
+    )
+    y = np.full((len(origins), horizon), np.nan)
+    truth = z if targets is None else targets
+    for i, (k, t) in enumerate(origins):
+        target = truth[k][t : t + horizon]
+        y[i, : len(target)] = target
+    return (y - fc).astype(np.float32), np.array([k for k, _ in origins], dtype=np.int64)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forecast.core.choices import SERIES_METHODS
 from forecast.core.config import SCHEMA_VERSION, RunConfig
 from forecast.core.errors import RunError
 from forecast.runs import check, files
@@ -192,8 +193,16 @@ def read_series(run: Run) -> dict[str, Any]:
     )
     if not isinstance(ids, list) or not isinstance(methods, list) or len(ids) != len(methods):
         raise RunError(f"{path}: 'ids' and 'method' must be lists of equal length")
-    if not all(isinstance(i, str) for i in ids) or not all(m in ("model", "seasonal_naive") for m in methods):
-        raise RunError(f"{path}: ids must be text and methods 'model' or 'seasonal_naive'")
+    if not all(isinstance(i, str) for i in ids) or not all(m in SERIES_METHODS for m in methods):
+        raise RunError(f"{path}: ids must be text and methods one of {', '.join(SERIES_METHODS)}")
+    network = raw.get("network", [m == "model" for m in methods])  # absent before the choice existed
+    if (
+        not isinstance(network, list)
+        or len(network) != len(ids)
+        or not all(isinstance(b, bool) for b in network)
+    ):
+        raise RunError(f"{path}: 'network' must be a list of true/false, one per series")
+    raw["network"] = network
     return raw
 
 

@@ -33,8 +33,10 @@ def score(
     actuals: Sequence[np.ndarray],
     forecasts: np.ndarray,
     season: int,
+    others: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[dict[str, np.ndarray]]]:
-    """Metrics per series and their means, for the model and each baseline.
+    """Metrics per series and their means, for the model, each of ``others`` (more forecasts
+    by name, e.g. each candidate train chose among) and each baseline.
 
     Returns (by_series frame, aggregate dict {"model": {...}, "naive": {...}, ...},
     per-series baseline forecasts).
@@ -47,13 +49,14 @@ def score(
     y = np.asarray(actuals, dtype=np.float64).reshape(len(extra), -1) if extra else np.empty((0, 0))
     scales = np.array([metrics.mase_scale(np.asarray(h, dtype=np.float64), season) for h in histories])
     columns: dict[str, Any] = {"series": list(ids)}
-    for name in ("model", *BASELINES):
-        f = np.asarray(forecasts, dtype=np.float64) if name == "model" else np.array([b[name] for b in extra])
+    named = {"model": forecasts, **(others or {})}
+    for name in (*named, *BASELINES):
+        f = np.asarray(named[name], dtype=np.float64) if name in named else np.array([b[name] for b in extra])
         for key, values in metrics.evaluate_rows(y, f.reshape(y.shape), scales).items():
             columns[f"{name}_{key}"] = values
     by_series = pd.DataFrame(columns)
     agg: dict[str, Any] = {}
-    for name in ("model", *BASELINES):
+    for name in (*named, *BASELINES):
         agg[name] = {key: _nanmean(by_series[f"{name}_{key}"]) for key in metrics.METRICS}
     return by_series, agg, extra
 

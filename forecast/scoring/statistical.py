@@ -25,11 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast.model.transforms import seasonality_test
+from forecast.scoring.intervals import conformal_offsets
 
-__all__ = ["METHODS", "adjust", "origin_forecasts", "forecast", "MIN_LENGTH"]
+__all__ = ["METHODS", "adjust", "origin_forecasts", "forecast", "bounds", "MIN_LENGTH", "MAX_ORIGINS"]
 
 METHODS = ("theta", "ets")
 MIN_LENGTH = 4  # fewer values: the forecast is naive's
+MAX_ORIGINS = 200  # the most recent origins whose errors calibrate the intervals (as for baselines)
 _RIDGE = 1e-8
 
 # the grids: smoothing of the level, of the trend (a share of alpha), damping
@@ -112,6 +114,23 @@ def origin_forecasts(
 def forecast(method: str, y: np.ndarray, season: int, horizon: int) -> np.ndarray:
     """``horizon`` steps of ``method``'s forecast after all of ``y``."""
     return origin_forecasts(method, y, season, horizon, np.array([len(y)]))[0]
+
+
+def bounds(
+    method: str, y: np.ndarray, season: int, horizon: int, levels: tuple[int, ...], point: np.ndarray
+) -> np.ndarray:
+    """Split-conformal intervals (2 * len(levels), horizon) around ``point`` from the method's
+    errors at up to ``MAX_ORIGINS`` past origins of ``y``, each refitted on its own history
+    (the seasonal factors are all of ``y``'s). NaN where too few errors support a level."""
+    y = np.asarray(y, dtype=np.float64)
+    origins = np.arange(max(MIN_LENGTH, len(y) - MAX_ORIGINS - horizon + 1), len(y))
+    errors = np.full((len(origins), horizon), np.nan)
+    if len(origins):
+        fc = origin_forecasts(method, y, season, horizon, origins)
+        index = origins[:, None] + np.arange(horizon)
+        inside = index < len(y)
+        errors[inside] = y[index[inside]] - fc[inside]
+    return point[None, :] + conformal_offsets(errors, levels)
 
 
 @dataclass

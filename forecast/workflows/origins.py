@@ -1,7 +1,8 @@
 """Forecasts and calibration errors from past origins, the one step the hold-out
 (``workflows.holdout``) and every backtest fold (``workflows.backtest``) share:
 ``validation_origins`` (where a fit's validation targets began), ``errors_at`` (its
-out-of-sample errors rolled forward from origins, for conformal intervals) and ``forecast_at``
+out-of-sample errors rolled forward from origins, for conformal intervals), ``net_forecasts``
+(its raw forecasts from them, for ``workflows.choice``) and ``forecast_at``
 (every series forecast from some steps before its end, seeing only what came before).
 """
 
@@ -14,10 +15,11 @@ import numpy as np
 from forecast.core.config import RunConfig
 from forecast.data.panel import Panel
 from forecast.model.missing import carried, trailing
+from forecast.model.transforms import TransformRows
 from forecast.scoring import intervals
 from forecast.workflows.fitting import Fitted, calendar_of, covariates_of, exog_of, forecast_series, masked
 
-__all__ = ["validation_origins", "errors_at", "AtOrigin", "forecast_at"]
+__all__ = ["validation_origins", "errors_at", "net_forecasts", "AtOrigin", "forecast_at"]
 
 
 def validation_origins(cfg: RunConfig, panel: Panel) -> list[tuple[int, int]]:
@@ -38,17 +40,36 @@ def errors_at(
     """
     from forecast.model.rollforward import calibration_errors
 
+    return calibration_errors(*_inputs(cfg, fit, panel, origins))
+
+
+def net_forecasts(cfg: RunConfig, fit: Fitted, panel: Panel, origins: list[tuple[int, int]]) -> np.ndarray:
+    """Raw-scale forecasts (len(origins), horizon) of ``fit``'s models from ``origins`` (series of
+    ``panel``, position t >= lookback), each reading only the values before t; ``panel`` holds
+    the series ``fit`` was fitted on, in order."""
+    from forecast.model.rollforward import origin_forecasts
+
+    w = cfg.window
+    assert w.horizon
+    z = origin_forecasts(*_inputs(cfg, fit, panel, origins))
+    rows = TransformRows.stack([fit.transforms[k] for k, _ in origins])
+    at = np.array([panel.firsts[k] + t for k, t in origins], dtype=np.int64)
+    return rows.inverse(z, at[:, None] + np.arange(w.horizon))
+
+
+def _inputs(cfg: RunConfig, fit: Fitted, panel: Panel, origins: list[tuple[int, int]]) -> tuple:
+    """The arguments of ``rollforward.origin_forecasts`` and ``calibration_errors``."""
     w = cfg.window
     assert w.lookback and w.horizon and np.array_equal(panel.index, fit.index)
     triples = list(zip(fit.transforms, panel.values, panel.positions))
     targets = [t.forward(y, p) for t, y, p in triples]
     z = [carried(v) for v in targets]
-    targets = targets if masked(cfg) else None
-    args = (w.lookback, fit.transforms[0].level_len, w.horizon, panel.firsts, calendar_of(cfg))
     spec = covariates_of(cfg)
     exog = exog_of(cfg, panel.covariates, panel.lengths.tolist(), fit.scales, w.horizon)
-    past = spec.past if spec else 0
-    return calibration_errors(fit.models, z, origins, *args, exog, past, targets, w.missing_flag)
+    return (
+        fit.models, z, origins, w.lookback, fit.transforms[0].level_len, w.horizon, panel.firsts,
+        calendar_of(cfg), exog, spec.past if spec else 0, targets if masked(cfg) else None, w.missing_flag,
+    )  # fmt: skip
 
 
 @dataclass

@@ -22,7 +22,8 @@ from forecast.data.dates import date_format, fmt_date
 from forecast.model.missing import trailing
 from forecast.runs import locks
 from forecast.runs import run as runformat
-from forecast.scoring import baselines, intervals
+from forecast.scoring import baselines, intervals, statistical
+from forecast.workflows.choice import FALLBACK, history
 from forecast.workflows.fitting import exog_of, forecast_series
 from forecast.workflows.predict_inputs import Selection, append_ahead, future_rows, outside_training, select
 from forecast.workflows.saved_run import LoadedRun, load_run
@@ -58,14 +59,15 @@ def predict(
     wait: float = 60.0,
     levels: tuple[int, ...] = LEVELS,
     future_path: str | None = None,
-    method: Method = Method.model,
+    method: Method = Method.auto,
 ) -> PredictOutcome:
     """Forecast ``horizon`` steps after the last observation of each series (or those in ``only``).
 
     Runs trained with known-ahead covariates need their values at the forecast dates from
     ``future_path`` (a CSV or Parquet file with the date, the id column of a panel, and them).
-    ``method`` other than ``model`` writes that baseline's forecast for every series instead,
-    with intervals from its own past errors (``baselines.bounds``).
+    ``method`` ``auto`` forecasts each series by the method train chose for it (the network, or
+    a statistical one: ``workflows.choice``); ``model`` by the network wherever it can; any other
+    writes that method's forecast for every series, with intervals from its own past errors.
     """
     loaded = load_run(run)
     cfg = loaded.config
@@ -172,7 +174,7 @@ def _write_chunks(
         for b, col in enumerate(columns):
             frame.insert(3 + b, col, bands[:, b].ravel())
         if not sel.ds.panel:
-            frame = frame.drop(columns=["series", "method"])
+            frame = frame.drop(columns=["series"])
         sink.write(frame)
         if kept < PREVIEW_ROWS:
             preview.append(frame.head(PREVIEW_ROWS - kept))
@@ -215,8 +217,14 @@ def _forecast_chunk(
         )  # fmt: skip
         uncalibrated = int(np.isnan(bands[mk]).any(axis=(1, 2)).sum())
     for j in np.flatnonzero(~sel.use_model[part]):
-        point[j] = baselines.forecast(sel.baseline, histories[j], horizon, w.season)
-        bands[j] = baselines.bounds(sel.baseline, histories[j], horizon, w.season, levels, point[j])
+        name = str(sel.baseline[part[j]])
+        if name in statistical.METHODS:  # the safety net train chose, or --method theta / ets
+            y = history(cfg, histories[j])
+            point[j] = statistical.forecast(name, y, w.season, horizon)
+            bands[j] = statistical.bounds(name, y, w.season, horizon, levels, point[j])
+        else:
+            point[j] = baselines.forecast(name, histories[j], horizon, w.season)
+            bands[j] = baselines.bounds(name, histories[j], horizon, w.season, levels, point[j])
     return point, bands, uncalibrated
 
 
@@ -241,14 +249,14 @@ def _warnings(
     if future_path and not cfg.data.future_covariates:
         warnings.append(f"--future {future_path} ignored: the run was trained without --future-covariate")
     warnings += _horizon_warnings(horizon, cfg.window.horizon, cfg.model.output_size, sel.lengths, method)
-    if method is Method.model:
+    if method is Method.auto:
         warnings += _lost_on_holdout(loaded.path)
-    fallback = int((~use_model).sum())
-    if fallback and panel and method is Method.model:
+    fallback = int((sel.baseline[~use_model] == FALLBACK).sum())
+    if fallback and panel and method in (Method.auto, Method.model):
         warnings.append(
             f"{fallback} of {len(use_model)} series forecast by seasonal naive (too short or untrained)"
         )
-    if method is Method.model and sel.unseen.any():
+    if method in (Method.auto, Method.model) and sel.unseen.any():
         warnings += _unseen_warnings(sel, loaded.config.window.lookback or 0)
     return warnings + _stale(sel)
 
@@ -313,7 +321,7 @@ def _horizon_warnings(
 ) -> list[str]:
     """A horizon far past what the model was trained for, or longer than the history itself."""
     out = []
-    if method is Method.model and horizon > 2 * trained:
+    if method in (Method.auto, Method.model) and horizon > 2 * trained:
         fed = "from step 2 on" if output_size == 1 else f"after step {output_size}"
         out.append(
             f"--horizon {horizon} is {horizon / trained:.0f}x the trained horizon ({trained}): "

@@ -193,8 +193,8 @@ class Selection:
     firsts: np.ndarray  # the position of its first value on the run's grid (the training anchor)
     last_pos: np.ndarray  # the position of its last value on the data's grid
     run_index: np.ndarray  # its series number in the run
-    use_model: np.ndarray  # bool: the network forecasts it, else ``baseline`` does
-    baseline: str
+    use_model: np.ndarray  # bool: the network forecasts it, else its ``baseline`` method does
+    baseline: np.ndarray  # per series: the statistical method or baseline used where the network is not
     values: np.ndarray  # ``ds.values`` and, for runs with covariates, ``ds.covariates``: built once
     covs: np.ndarray | None
     unseen: np.ndarray  # bool: not in the run (cold start); ``run_index`` numbers them after its own
@@ -239,19 +239,23 @@ def select(loaded: LoadedRun, source: str, only: list[str] | None, method: Metho
     run_index = np.array([known.get(u, -1) for u in wanted], dtype=np.int64)
     run_index[fresh] = len(loaded.ids) + np.arange(len(fresh))
     lengths = np.diff(ds.indptr)[index]
-    methods = loaded.methods + [MODEL] * len(fresh)
-    use_model = np.array([methods[k] == MODEL for k in run_index], dtype=bool) & (lengths >= w.lookback)
+    per = np.array([(loaded.methods + [MODEL] * len(fresh))[k] for k in run_index], dtype=object)
+    can = np.array([(loaded.network + [True] * len(fresh))[k] for k in run_index], dtype=bool)
+    can &= lengths >= w.lookback
+    use_model = can & (per == MODEL) if method is Method.auto else can
+    baseline = np.where(per == MODEL, FALLBACK, per) if method is Method.auto else np.full(len(per), FALLBACK)
     covs = ds.covariates if loaded.scales else None  # (rows, covariates)
     sel = Selection(
         ds, wanted, index, lengths, ds.positions[ds.indptr[index]] + shift,
-        ds.positions[ds.indptr[index + 1] - 1], run_index, use_model, FALLBACK, ds.values, covs,
+        ds.positions[ds.indptr[index + 1] - 1], run_index, use_model, baseline.astype(object), ds.values, covs,
         unseen, list(loaded.transforms), list(loaded.scales),
     )  # fmt: skip
-    if method is not Method.model:
-        sel.baseline, sel.use_model[:] = method.value, False
+    if method not in (Method.auto, Method.model):
+        sel.baseline[:], sel.use_model[:] = method.value, False
     elif len(fresh):
         _fit_unseen(loaded, sel, fresh, shift)
-    if method is Method.model and not ds.panel and not unseen[0] and not sel.use_model[0]:
+    network = method is Method.model or per[0] == MODEL
+    if network and not ds.panel and not unseen[0] and not sel.use_model[0]:
         raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
     return sel
 

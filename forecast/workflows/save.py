@@ -43,6 +43,7 @@ class Trained:
     device: str
     processes: int
     parent: dict[str, Any] | None = None  # --init: the run the weights started from, and its lineage
+    methods: np.ndarray | None = None  # each series' method (``workflows.choice``); None: model/fallback
 
 
 def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
@@ -59,8 +60,8 @@ def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> 
             for name, value in model.state_dict().items():
                 if value.is_floating_point() and not bool(torch.isfinite(value).all()):
                     raise TrainingError(f"training diverged: weights {name} are not finite; {advice}")
-    if holdout is not None:
-        values = holdout["forecast"].to_numpy(dtype=np.float64)
+    if holdout is not None:  # the network's own forecasts, where the choice may have set them aside
+        values = holdout["net" if "net" in holdout.columns else "forecast"].to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
             raise TrainingError(
@@ -85,7 +86,7 @@ def save(
         state["calibration.series"] = torch.from_numpy(fit1.index[scored.cal_errors[1]].astype(np.int64))
         runformat.write(
             tmp, cfg, _data_meta(ds, t.fitted_rows), training, _versions(), state,
-            _series_meta(cfg, ds, final), scored.scores, t.parent,
+            _series_meta(cfg, ds, final, t.methods), scored.scores, t.parent,
         )  # fmt: skip
         _write_tables(cfg, ds, t, tmp, plot)
     return dirs.update_latest(runs_dir, target), training["seconds"]
@@ -125,14 +126,20 @@ def _training_meta(cfg: RunConfig, t: Trained) -> dict[str, Any]:
     }
 
 
-def _series_meta(cfg: RunConfig, ds: dataset.Dataset, final: Fitted) -> dict[str, Any]:
-    """series.json: per series, its method (model or the fallback), transform, covariate scales."""
+def _series_meta(
+    cfg: RunConfig, ds: dataset.Dataset, final: Fitted, chosen: np.ndarray | None
+) -> dict[str, Any]:
+    """series.json: per series, its method (the network, a statistical one or the fallback),
+    transform, covariate scales."""
     trained = final.index
     methods = np.full(len(ds.ids), FALLBACK, dtype=object)
     methods[trained] = MODEL
+    if chosen is not None:
+        methods = np.asarray(chosen, dtype=object)
     meta: dict[str, Any] = {
         "ids": [str(i) for i in ds.ids],
         "method": methods.tolist(),
+        "network": np.isin(np.arange(len(ds.ids)), trained).tolist(),  # the network can forecast it
         "transform": transforms_to_dict(_all_transforms(final.transforms, trained, len(ds.ids))),
         "log_step": final.step,  # how negative-valued series were scaled: unseen ones are alike
     }

@@ -32,6 +32,7 @@ class LoadedRun:
     meta: dict[str, Any]
     ids: list[str]
     methods: list[str]
+    network: list[bool]  # the network was fitted on the series (it may still have chosen another method)
     transforms: list[SeriesTransform]
     models: list[Any]  # forecast.model.networks.Forecaster, one per ensemble member
     errors: np.ndarray  # calibration errors (n, horizon) in model space
@@ -49,7 +50,7 @@ def load_run(run: Path) -> LoadedRun:
     found = runformat.read(run)
     path, cfg, meta = found.path, found.config, found.meta
     series = runformat.read_series(found)
-    ids, methods = series["ids"], series["method"]
+    ids, methods, network = series["ids"], series["method"], series["network"]
     transforms = transforms_from_dict(series["transform"], len(ids))
     check.check_series(ids, transforms, cfg, meta["data"], path / files.SERIES)
     scales, ranges = [], None
@@ -80,6 +81,7 @@ def load_run(run: Path) -> LoadedRun:
         meta,
         ids,
         methods,
+        network,
         transforms,
         models,
         errors,

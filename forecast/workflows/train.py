@@ -25,6 +25,7 @@ from forecast.data.panel import Panel
 from forecast.model import covariates, distributed
 from forecast.runs import dirs, locks
 from forecast.runs import run as runformat
+from forecast.workflows.choice import without_network
 from forecast.workflows.fitting import WARM_SHARE, Fitted, fit_members, panel_of, resolve
 from forecast.workflows.holdout import empty_interval_advice, score_holdout
 from forecast.workflows.save import FALLBACK, MODEL, Trained, save
@@ -218,7 +219,11 @@ def _fit_and_score(
     if empty and scored.holdout is not None:
         warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(before), before.lengths))
     record = parent.record if parent else None
-    return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world, record)
+    methods = np.full(len(ds.ids), MODEL, dtype=object)
+    methods[before.index] = scored.methods  # chosen on validation and hold-out
+    short = panel.take(panel.lengths < w.lookback + cfg.model.output_size)
+    methods[short.index] = without_network(cfg, short)
+    return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world, record, methods)
 
 
 def _refit(

@@ -1,0 +1,132 @@
+"""Choices made on validation (``workflows.choice``): each series gets the network or the
+statistical safety net, whichever erred least at validation origins before the hold-out; the
+hold-out scores that choice honestly and the run ships it (forecast.csv's method column)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import SMALL_NET, invoke, make_panel, write_series
+
+
+def _train(data: Path, out: Path, *extra: object) -> dict:
+    result = invoke("train", data, "--out", out, *SMALL_NET, *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_a_short_noisy_series_where_the_net_loses_gets_the_safety_net_and_says_so(tmp_path: Path):
+    rng = np.random.default_rng(4)
+    data = write_series(tmp_path / "noisy.csv", 50 + rng.normal(0, 8, 84))  # noise around a level
+    run = tmp_path / "run"
+    metrics = _train(data, run, "--epochs", "10")
+    choice = metrics["choice"]
+    assert choice["candidates"] == ["net", "theta", "ets"] and choice["validation_origins"] >= 10
+    assert choice["holdout"]["net"] == 0 and choice["shipped"]["net"] == 0
+    assert "(chosen on validation over LSTM" in metrics["verdict"]
+    holdout = pd.read_csv(run / "holdout.csv")
+    assert set(holdout["method"]) <= {"theta", "ets"}
+    picked = holdout["method"].iloc[0]
+    np.testing.assert_allclose(holdout["forecast"], holdout[picked])  # the chosen one is the forecast
+    series = json.loads((run / "series.json").read_text())
+    assert series["method"][0] in ("theta", "ets") and series["network"] == [True]
+    result = invoke("predict", "--run", run, "--quiet")
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(run / "forecast.csv")
+    assert set(forecast["method"]) == {series["method"][0]}
+    assert forecast[["lo-80", "hi-80", "lo-95", "hi-95"]].notna().all().all()
+    assert (forecast["lo-95"] <= forecast["forecast"]).all() and (
+        forecast["forecast"] <= forecast["hi-95"]
+    ).all()
+
+
+def test_a_long_regular_series_gets_the_net(tmp_path: Path):
+    """A 7-month cycle in monthly data: the network reads it from its lookback; Theta and ETS,
+    which know only a level, a trend and the 12-month season, cannot."""
+    t = np.arange(300)
+    rng = np.random.default_rng(0)
+    data = write_series(tmp_path / "cycle.csv", 100 + 20 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 300))
+    run = tmp_path / "run"
+    metrics = _train(data, run, "--epochs", "20")
+    assert metrics["choice"]["holdout"] == {"net": 1, "theta": 0, "ets": 0}, metrics["verdict"]
+    assert metrics["choice"]["shipped"]["net"] == 1
+    assert metrics["verdict"].startswith("LSTM (chosen on validation over Theta, ETS) beats")
+    assert metrics["net"]["mase"] < 0.5 * min(metrics["theta"]["mase"], metrics["ets"]["mase"])
+    assert invoke("predict", "--run", run, "--quiet").exit_code == 0
+    assert set(pd.read_csv(run / "forecast.csv")["method"]) == {"model"}
+
+
+def test_the_validation_origins_never_see_the_holdout(tmp_path: Path):
+    """Two files that differ only in their hold-out values: every forecast of the hold-out (the
+    chosen one, each candidate's) and the choice itself are identical."""
+    rng = np.random.default_rng(2)
+    t = np.arange(84)
+    values = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 84)
+    changed = values.copy()
+    changed[-12:] *= 3.0
+    outs = []
+    for name, v in (("a", values), ("b", changed)):
+        data = write_series(tmp_path / f"{name}.csv", v)
+        metrics = _train(data, tmp_path / name, "--epochs", "4", "--no-refit")
+        outs.append((metrics["choice"]["holdout"], pd.read_csv(tmp_path / name / "holdout.csv")))
+    (choice_a, a), (choice_b, b) = outs
+    assert choice_a == choice_b
+    cols = ["forecast", "method", "net", "theta", "ets", "lo-80", "hi-80"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert not np.allclose(a["actual"], b["actual"])
+
+
+def test_candidates_model_keeps_the_net_alone(tmp_path: Path):
+    rng = np.random.default_rng(4)
+    data = write_series(tmp_path / "noisy.csv", 50 + rng.normal(0, 8, 60))
+    run = tmp_path / "run"
+    metrics = _train(data, run, "--epochs", "3", "--candidates", "model")
+    assert metrics["choice"]["candidates"] == ["net"] and metrics["choice"]["shipped"] == {"net": 1}
+    assert metrics["verdict"].split(" ")[0] in ("LSTM", "warning:")
+    assert "net" not in pd.read_csv(run / "holdout.csv").columns
+    bad = invoke("train", data, "--out", tmp_path / "bad", "--candidates", "model,arima", "--quiet")
+    assert bad.exit_code == 2 and "--candidates must name some of model, theta, ets" in bad.output
+
+
+def test_predict_method_picks_one_method_for_every_series(tmp_path: Path):
+    rng = np.random.default_rng(4)
+    data = write_series(tmp_path / "noisy.csv", 50 + rng.normal(0, 8, 60))
+    run = tmp_path / "run"
+    _train(data, run, "--epochs", "3")
+    for method in ("model", "theta", "ets"):
+        out = tmp_path / f"{method}.csv"
+        result = invoke("predict", "--run", run, "--method", method, "--out", out, "--quiet")
+        assert result.exit_code == 0, result.output
+        assert set(pd.read_csv(out)["method"]) == {method}
+
+
+def test_series_too_short_for_the_network_get_a_statistical_method(tmp_path: Path):
+    panel = make_panel(n_series=12, length=72, short_every=4)  # 3 series of 20 rows
+    data = tmp_path / "panel.csv"
+    panel.to_csv(data, index=False)
+    run = tmp_path / "run"
+    metrics = _train(data, run, "--id-col", "series", "--epochs", "3")
+    series = json.loads((run / "series.json").read_text())
+    short = [m for m, n in zip(series["method"], series["network"]) if not n]
+    assert len(short) == 3 and set(short) <= {"theta", "ets"}
+    assert sum(metrics["choice"]["shipped"].values()) == 9
+    assert invoke("predict", "--run", run, "--quiet").exit_code == 0
+    forecast = pd.read_csv(run / "forecast.csv")
+    by_series = forecast.groupby("series")["method"].first()
+    assert list(by_series[["s00", "s04", "s08"]]) == short
+
+
+def test_a_series_too_short_to_validate_the_net_gets_the_safety_net_by_default(tmp_path: Path):
+    """60 months, lookback 24, horizon 12: the network needs every window to train, so it has no
+    validation origins; with no evidence for it, the statistical candidates' own validation
+    decides, and the hold-out (out of sample for the network too) decides what is shipped."""
+    rng = np.random.default_rng(4)
+    data = write_series(tmp_path / "noisy.csv", 50 + rng.normal(0, 8, 60))
+    run = tmp_path / "run"
+    metrics = _train(data, run, "--epochs", "3")
+    assert metrics["choice"]["validation_origins"] == 0 and metrics["choice"]["holdout"]["net"] == 0
+    assert "too short to validate LSTM: the safety net by default" in metrics["verdict"]
