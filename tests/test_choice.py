@@ -113,7 +113,8 @@ def test_series_too_short_for_the_network_get_a_statistical_method(tmp_path: Pat
     series = json.loads((run / "series.json").read_text())
     short = [m for m, n in zip(series["method"], series["network"]) if not n]
     assert len(short) == 3 and set(short) <= {"theta", "ets"}
-    assert sum(metrics["choice"]["shipped"].values()) == 9
+    assert sum(metrics["choice"]["shipped"].values()) == 12  # the short ones are scored too
+    assert metrics["scored_series"] == 12
     assert invoke("predict", "--run", run, "--quiet").exit_code == 0
     forecast = pd.read_csv(run / "forecast.csv")
     by_series = forecast.groupby("series")["method"].first()
@@ -130,3 +131,27 @@ def test_a_series_too_short_to_validate_the_net_gets_the_safety_net_by_default(t
     metrics = _train(data, run, "--epochs", "3")
     assert metrics["choice"]["validation_origins"] == 0 and metrics["choice"]["holdout"]["net"] == 0
     assert "too short to validate LSTM: the safety net by default" in metrics["verdict"]
+
+
+def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_path: Path):
+    """40 months cannot give lookback 24 + horizon 12 + a 12-month hold-out: no network is
+    trained, the safety net's hold-out is scored, and predict forecasts with it. With the
+    network alone (--candidates model) it is refused as before, naming both needs."""
+    rng = np.random.default_rng(4)
+    data = write_series(tmp_path / "short.csv", 50 + rng.normal(0, 8, 40))
+    run = tmp_path / "run"
+    result = invoke("train", data, "--out", run, "--no-plot")
+    assert result.exit_code == 0, result.output
+    assert "no network trained (every series too short for it)" in result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "too short to train LSTM: the safety net by default" in metrics["verdict"]
+    assert metrics["model"]["mase"] < metrics["seasonal_naive"]["mase"]
+    series = json.loads((run / "series.json").read_text())
+    assert series["network"] == [False] and series["method"][0] in ("theta", "ets")
+    assert invoke("predict", "--run", run, "--quiet").exit_code == 0
+    assert set(pd.read_csv(run / "forecast.csv")["method"]) == {series["method"][0]}
+    alone = invoke("train", data, "--out", tmp_path / "net", "--candidates", "model", "--quiet")
+    assert alone.exit_code == 3 and "need at least lookback + horizon + test-size" in alone.output
+    tiny = write_series(tmp_path / "tiny.csv", np.arange(15.0))
+    refused = invoke("train", tiny, "--out", tmp_path / "tiny", "--quiet")
+    assert refused.exit_code == 3 and "= 48 for the network, 17 for Theta or ETS" in refused.output

@@ -261,9 +261,16 @@ def test_predict_path_does_not_import_sklearn(seasonal_csv: Path, tmp_path: Path
 
 def test_short_series_names_minimum(tmp_path: Path) -> None:
     path = write_series(tmp_path / "short.csv", np.arange(1.0, 31.0))
-    result = invoke("train", path, "--runs-dir", tmp_path)
+    result = invoke("train", path, "--runs-dir", tmp_path, "--candidates", "model")
     assert result.exit_code == 3
     assert "30 rows; need at least lookback + horizon + test-size = 24 + 12 + 12 = 48" in result.stderr
+    path = write_series(tmp_path / "shorter.csv", np.arange(1.0, 16.0))  # too short for Theta and ETS too
+    result = invoke("train", path, "--runs-dir", tmp_path)
+    assert result.exit_code == 3
+    assert (
+        "15 rows; need at least lookback + horizon + test-size = 24 + 12 + 12 = 48 for the network, 17"
+        in result.stderr
+    )
 
 
 def test_info_shows_the_model_card(seasonal_csv: Path, tmp_path: Path) -> None:
@@ -385,10 +392,18 @@ def test_long_file_without_id_col_suggests_it(tmp_path: Path) -> None:
 
 def test_validate_table_agrees_with_the_error_for_one_short_series(tmp_path: Path) -> None:
     path = write_series(tmp_path / "short.csv", np.arange(1.0, 41.0))
+    result = invoke("validate", path, "--json")  # too short for the network, not for the safety net
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["need_rows"] == 17 and report["series"][0]["too_short"] is False
+    assert report["series"][0]["network"] is False
+    path = write_series(tmp_path / "shorter.csv", np.arange(1.0, 16.0))
     result = invoke("validate", path, "--json")
     assert result.exit_code == 3
     report = json.loads(result.stdout)
-    assert report["need_rows"] == 48 and report["series"][0]["too_short"] is True
+    assert report["need_rows"] == 17 and report["series"][0]["too_short"] is True
+    result = invoke("validate", path, "--json", "--lookback", 24)  # an explicit lookback: the network's need
+    assert result.exit_code == 3 and json.loads(result.stdout)["need_rows"] == 48
 
 
 def test_validate_need_for_a_panel_too_short_for_its_holdout(tmp_path: Path) -> None:

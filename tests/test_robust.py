@@ -209,7 +209,7 @@ def test_validate_reports_and_exit_codes(tmp_path: Path) -> None:
     bad.write_text("date,value\n2020-01-01,1\n2020-02-01,\n2020-03-01,3\n2020-04-01,4\n")
     result = invoke("validate", bad)
     assert result.exit_code == 3 and "empty or NaN value" in result.stderr
-    short = write_series(tmp_path / "short.csv", np.arange(1.0, 21.0))
+    short = write_series(tmp_path / "short.csv", np.arange(1.0, 16.0))  # too short for Theta and ETS too
     result = invoke("validate", short, "--json")
     assert result.exit_code == 3
     assert json.loads(result.stdout)["series"][0]["too_short"] is True

@@ -116,12 +116,15 @@ def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool, seaso
     table.add_column("forecast")
     for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
         table.add_column(metric, justify="right")
-    names = (
-        ("model", model_name),
-        ("naive", "naive"),
-        ("seasonal_naive", "seasonal naive"),
-        ("drift", "drift"),
-    )
+    names = [("model", model_name)]
+    if "net" in scores or "theta" in scores or "ets" in scores:  # the choice, then each candidate
+        names = [("model", "chosen")]
+        names += [
+            (k, label)
+            for k, label in (("net", model_name), ("theta", "Theta"), ("ets", "ETS"))
+            if k in scores
+        ]
+    names += [("naive", "naive"), ("seasonal_naive", "seasonal naive"), ("drift", "drift")]
     for key, label in names:
         if key == "seasonal_naive" and season == 1:
             continue

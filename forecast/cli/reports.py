@@ -40,10 +40,10 @@ def train(rep: Reporter, outcome: Any) -> None:
         if train.schedule is Schedule.onecycle
         else f"best epoch {outcome.best_epoch} of {outcome.epochs_run}"
     )
-    rep.info(
-        f"trained {outcome.config.model.kind.value} in {outcome.seconds:.1f}s ({how}); "
-        f"run saved to {outcome.run_dir}"
-    )
+    trained = f"trained {outcome.config.model.kind.value} in {outcome.seconds:.1f}s ({how})"
+    if not outcome.epochs_run and not outcome.skipped:
+        trained = "no network trained (every series too short for it)"
+    rep.info(f"{trained}; run saved to {outcome.run_dir}")
     rep.info(f"{outcome.latest} -> {outcome.run_dir}; next: forecast predict --run {outcome.run_dir}")
     rep.emit_json(
         {

@@ -28,8 +28,13 @@ def evaluate_rows(y: np.ndarray, f: np.ndarray, scales: np.ndarray) -> dict[str,
     """Every metric in ``METRICS`` for each row of ``y`` and ``f`` (n_series, horizon), vectorised;
     ``scales`` are the rows' ``mase_scale``. MAPE is over the points where y != 0 (NaN if none);
     sMAPE is the M3 competition's mean of 200|y-f|/(|y|+|f|), 0/0 counted as 0; MASE is MAE over
-    the scale, NaN where the scale is. Missing actuals (NaN, ``--fill mask``) are left out."""
+    the scale, NaN where the scale is. Missing actuals (NaN, ``--fill mask``) are left out; a row
+    without a forecast (NaN: a candidate that cannot forecast that series) scores NaN."""
     y, f = np.asarray(y, dtype=np.float64), np.asarray(f, dtype=np.float64)
+    absent = ~np.isfinite(f).all(axis=1) if f.ndim == 2 else np.zeros(0, dtype=bool)
+    if absent.any():
+        found = evaluate_rows(y, np.where(np.isfinite(f), f, 0.0), scales)
+        return {k: np.where(absent, np.nan, v) for k, v in found.items()}
     if np.isnan(y).any():
         return _evaluate_observed(y, f, scales)
     err = np.abs(y - f)

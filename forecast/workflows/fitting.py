@@ -25,6 +25,7 @@ from forecast.data.panel import Panel
 from forecast.model import covariates, distributed, windows
 from forecast.model.missing import carried, interpolated
 from forecast.model.transforms import SeriesTransform, fit_transforms, panel_step
+from forecast.scoring.statistical import MIN_LENGTH
 
 if TYPE_CHECKING:  # torch stays unimported for validate, info and plot
     from forecast.model.loop import EpochInfo
@@ -81,19 +82,10 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
     window = dataclasses.replace(w, season=season, horizon=horizon, lookback=lookback, test_size=test_size)
     lengths = _lengths(ds)
     need = lookback + out_len + test_size
-    if (lengths < need).all():
-        formula = "lookback + horizon" if out_len > 1 else "lookback + 1"
-        what = (
-            f"the series has {lengths[0]} rows"
-            if len(lengths) == 1
-            else f"the longest series has {lengths.max()} rows"
-        )
-        raise DataError(
-            f"{ds.path}: {what}; need at least {formula} + test-size = {lookback} + {out_len} + "
-            f"{test_size} = {need}. Lower --lookback, --horizon or --test-size"
-        )
+    _check_lengths(cfg, ds.path, lengths, lookback, out_len, test_size)
     if w.val_size is None:
-        typical = int(np.median(lengths[lengths >= need])) - test_size
+        fits = lengths[lengths >= need]
+        typical = int(np.median(fits if len(fits) else lengths)) - test_size
         window = dataclasses.replace(
             window, val_size=_default_val_size(typical, lookback, out_len, horizon, len(lengths))
         )
@@ -122,6 +114,31 @@ def resolve(cfg: RunConfig, ds: dataset.Dataset, parent: RunConfig | None = None
     if not ds.wide:
         data_cfg = dataclasses.replace(data_cfg, value_col=ds.value_col)
     return RunConfig(data=data_cfg, window=window, model=model, train=_budget(cfg, lengths, window, parent))
+
+
+def _check_lengths(
+    cfg: RunConfig, path: str, lengths: np.ndarray, lookback: int, out_len: int, test_size: int
+) -> None:
+    """DataError unless some series is long enough: for the network (lookback + output +
+    hold-out), or with a statistical candidate and the default lookback, for Theta and ETS
+    (an explicit --lookback too long for every series stays an error)."""
+    need = lookback + out_len + test_size
+    stats = any(c != "model" for c in cfg.train.candidates) and cfg.window.lookback is None
+    floor = min(test_size + MIN_LENGTH + 1, need) if stats else need
+    if (lengths >= floor).any():
+        return
+    formula = "lookback + horizon" if out_len > 1 else "lookback + 1"
+    what = (
+        f"the series has {lengths[0]} rows"
+        if len(lengths) == 1
+        else f"the longest series has {lengths.max()} rows"
+    )
+    raise DataError(
+        f"{path}: {what}; need at least {formula} + test-size = {lookback} + {out_len} + "
+        f"{test_size} = {need} for the network"
+        + (f", {floor} for Theta or ETS" if floor < need else "")
+        + ". Lower --lookback, --horizon or --test-size"
+    )
 
 
 def _budget(cfg: RunConfig, lengths: np.ndarray, w: WindowConfig, parent: RunConfig | None) -> TrainConfig:

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.config import RunConfig
+from forecast.core.errors import DataError
 from forecast.data import dataset
 from forecast.data.panel import Panel
 from forecast.scoring import evaluation, intervals, statistical
-from forecast.workflows.choice import MODEL, Evidence, history, validate
+from forecast.workflows.choice import MODEL, Evidence, history, statistical_at, validate, without_network
 from forecast.workflows.fitting import Fitted, min_errors
 from forecast.workflows.origins import AtOrigin, errors_at, forecast_at, validation_origins
 
@@ -38,9 +39,15 @@ class Scored:
 
 
 def score_holdout(
-    cfg: RunConfig, ds: dataset.Dataset, fit1: Fitted, trained: Panel, levels: tuple[int, ...]
+    cfg: RunConfig,
+    ds: dataset.Dataset,
+    fit1: Fitted,
+    trained: Panel,
+    levels: tuple[int, ...],
+    short: Panel | None = None,
 ) -> Scored:
-    """Score ``fit1`` (fitted on ``trained`` without its last ``test_size`` values) on those values.
+    """Score ``fit1`` (fitted on ``trained`` without its last ``test_size`` values) on those values,
+    and the statistical methods of the ``short`` series (too short for the network).
 
     Each series' forecast is the candidate its validation origins chose; the hold-out's
     intervals come from validation origins whose targets end at the hold-out; the errors saved
@@ -50,43 +57,124 @@ def score_holdout(
     assert w.lookback and w.season and w.test_size is not None
     cut = trained.cut(w.test_size)
     origins = validation_origins(cfg, cut)
-    held = errors_at(cfg, fit1, cut, origins)
+    none = (np.empty((0, w.horizon or 1), dtype=np.float32), np.empty(0, dtype=np.int64))
+    held = errors_at(cfg, fit1, cut, origins) if len(cut.index) else none
     val = validate(cfg, fit1, cut, origins)
     n_val = sum(t >= w.lookback for _, t in origins)  # where the network was validated
     if w.test_size:
         origins = origins + [(i, n) for i, n in enumerate(cut.lengths.tolist())]
-    cal_errors = errors_at(cfg, fit1, trained, origins)
+    cal_errors = errors_at(cfg, fit1, trained, origins) if len(cut.index) else none
     rows = np.flatnonzero(cut.lengths >= w.lookback)  # enough history to forecast
-    scored = trained.take(cut.lengths >= w.lookback)
-    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids), "scored_series": len(scored)}
+    scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids)}
     if not w.test_size:
         scores["choice"] = _summary(val.names, val.choose(), val.choose(), n_val)
         return Scored(scores, None, None, cal_errors, val.choose())
-    at = forecast_at(cfg, fit1, scored, w.test_size, w.test_size, held, levels)
-    picked = val.choose()[rows]
-    fc, bands, named = _chosen(cfg, at, picked, val.names, levels)
+    net = _net_part(cfg, fit1, trained.take(cut.lengths >= w.lookback), held, val.choose()[rows], levels)
     hold = Evidence.empty(val.names, len(trained.lengths))
-    for name, values in named.items():
-        hold.record(name, rows, np.asarray(at.actuals, dtype=np.float64), values)
+    for name, values in net.named.items() if net else ():
+        hold.record(name, rows, np.asarray(net.actuals, dtype=np.float64), values)
     shipped = val.add(hold).choose()
-    ids = [str(ds.ids[k]) for k in scored.index]
-    others = {_column(n): named[n] for n in val.names} if len(val.names) > 1 else None
-    by_series, agg, base = evaluation.score(ids, list(at.history.values), at.actuals, fc, w.season, others)
-    scores.update(agg)
-    untested = n_val == 0 and MODEL in val.names and len(val.names) > 1
-    scores["verdict"] = _verdict(
-        cfg, scores, _observed(at.actuals), picked, shipped[rows], val.names, untested
+    part = _joined(net, _short_part(cfg, short, levels), val.names)
+    if part is None:  # resolve refuses data with no series to score
+        raise DataError("no series is long enough to score the hold-out")
+    scores["scored_series"] = len(part.index)
+    ids = [str(ds.ids[k]) for k in part.index]
+    others = {_column(n): part.named[n] for n in val.names} if len(val.names) > 1 else None
+    by_series, agg, base = evaluation.score(
+        ids, part.histories, part.actuals, part.forecast, w.season, others
     )
+    scores.update(agg)
+    untested = "" if n_val or MODEL not in val.names or len(val.names) == 1 else "validate"
+    untested = "train" if untested and not len(fit1.index) else untested
+    picked, after = part.picked, np.array(part.picked)
+    if net is not None:
+        after[np.isin(part.index, net.index)] = shipped[rows]
+    scores["verdict"] = _verdict(cfg, scores, _observed(part.actuals), picked, after, val.names, untested)
     scores["comparison"] = evaluation.compare(scores, w.season)
-    scores["choice"] = _summary(val.names, picked, shipped, n_val)
-    holdout = evaluation.holdout_frame(ds, scored.index, w.test_size, at.actuals, fc, base)
-    for b, col in enumerate(intervals.level_columns(levels)):
-        holdout.insert(4 + b, col, bands[:, b].ravel())
-    holdout.insert(4 + 2 * len(levels), "method", np.repeat(picked, w.test_size))
-    for k, (name, values) in enumerate((others or {}).items()):
-        holdout.insert(5 + 2 * len(levels) + k, name, values.ravel())
+    scores["choice"] = _summary(val.names, picked, after, n_val)
+    holdout = _frame(ds, w.test_size, part, base, others, levels)
     scores["holdout_coverage"] = evaluation.coverage(holdout, levels)
     return Scored(scores, holdout, by_series, cal_errors, shipped)
+
+
+def _frame(
+    ds: dataset.Dataset, test_size: int, part: _Part, base: Any, others: dict | None, levels: tuple[int, ...]
+) -> pd.DataFrame:
+    """holdout.csv: series, date, actual, forecast, the bounds, the method, each candidate's
+    forecast (with more than one) and the baselines'."""
+    holdout = evaluation.holdout_frame(ds, part.index, test_size, part.actuals, part.forecast, base)
+    for b, col in enumerate(intervals.level_columns(levels)):
+        holdout.insert(4 + b, col, part.bands[:, b].ravel())
+    holdout.insert(4 + 2 * len(levels), "method", np.repeat(part.picked, test_size))
+    for k, (name, values) in enumerate((others or {}).items()):
+        holdout.insert(5 + 2 * len(levels) + k, name, values.ravel())
+    return holdout
+
+
+@dataclass
+class _Part:
+    """Hold-out forecasts of some series (``index``: their Dataset numbers)."""
+
+    index: np.ndarray
+    histories: list[np.ndarray]  # before the hold-out
+    actuals: list[np.ndarray]
+    forecast: np.ndarray  # (series, test_size): each series' picked candidate's
+    bands: np.ndarray  # (series, 2 * levels, test_size)
+    picked: np.ndarray  # each series' candidate, chosen on validation
+    named: dict[str, np.ndarray]  # every candidate's forecasts (NaN where it cannot forecast)
+
+
+def _net_part(
+    cfg: RunConfig, fit1: Fitted, scored: Panel, held: Any, picked: np.ndarray, levels: tuple[int, ...]
+) -> _Part | None:
+    """The series the network was fitted on: every candidate's hold-out forecasts."""
+    w = cfg.window
+    assert w.test_size
+    if not len(scored.index):
+        return None
+    at = forecast_at(cfg, fit1, scored, w.test_size, w.test_size, held, levels)
+    fc, bands, named = _chosen(cfg, at, picked, tuple(cfg.train.candidates), levels)
+    return _Part(scored.index, list(at.history.values), at.actuals, fc, bands, picked, named)
+
+
+def _short_part(cfg: RunConfig, short: Panel | None, levels: tuple[int, ...]) -> _Part | None:
+    """The series too short for the network but long enough for a statistical forecast of the
+    hold-out: the statistical candidate validation on the values before it chose."""
+    w = cfg.window
+    assert w.test_size
+    names = [n for n in cfg.train.candidates if n != MODEL]
+    if short is None or not names:
+        return None
+    short = short.take(short.lengths > w.test_size + statistical.MIN_LENGTH)
+    if not len(short.index):
+        return None
+    cut = short.cut(w.test_size)
+    picked = without_network(cfg, cut)
+    histories = list(cut.values)
+    point, bands = statistical_at(cfg, histories, w.test_size, picked, levels)
+    named = {
+        n: np.array([statistical.forecast(n, history(cfg, y), w.season or 1, w.test_size) for y in histories])
+        for n in names
+    }
+    named[MODEL] = np.full_like(point, np.nan)
+    actuals = [y[-w.test_size :] for y in short.values]
+    return _Part(short.index, histories, actuals, point, bands, picked, named)
+
+
+def _joined(a: _Part | None, b: _Part | None, names: tuple[str, ...]) -> _Part | None:
+    """Both parts' series, in Dataset order."""
+    if a is None or b is None:
+        return a or b
+    order = np.argsort(np.r_[a.index, b.index], kind="stable")
+
+    def pick(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, y])[order]
+
+    return _Part(
+        pick(a.index, b.index), [(a.histories + b.histories)[i] for i in order],
+        [(list(a.actuals) + list(b.actuals))[i] for i in order], pick(a.forecast, b.forecast),
+        pick(a.bands, b.bands), pick(a.picked, b.picked), {n: pick(a.named[n], b.named[n]) for n in names},
+    )  # fmt: skip
 
 
 def _column(name: str) -> str:
@@ -133,17 +221,18 @@ def _verdict(
     picked: np.ndarray,
     shipped: np.ndarray,
     names: tuple[str, ...],
-    untested: bool,
+    untested: str,
 ) -> str:
     """The verdict line on the chosen forecasts, naming the choice (and what the run ships
-    where the hold-out's evidence changed it); ``untested``: too short to validate the network."""
+    where the hold-out's evidence changed it); ``untested``: "validate" or "train" where the data
+    were too short to do that to the network."""
     w = cfg.window
     assert w.season
     label = {MODEL: cfg.model.kind.value.upper(), "theta": "Theta", "ets": "ETS"}
     if len(names) == 1:
         name = label[names[0]]
     elif len(picked) == 1 and untested:
-        name = f"{label[picked[0]]} (too short to validate {label[MODEL]}: the safety net by default)"
+        name = f"{label[picked[0]]} (too short to {untested} {label[MODEL]}: the safety net by default)"
     elif len(picked) == 1:
         others = ", ".join(label[n] for n in names if n != picked[0])
         name = f"{label[picked[0]]} (chosen on validation over {others})"

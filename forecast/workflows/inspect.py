@@ -18,6 +18,7 @@ from forecast.data import dataset, frequency, grid
 from forecast.runs import check, files
 from forecast.runs import run as runformat
 from forecast.runs.plot import recent_history
+from forecast.scoring.statistical import MIN_LENGTH
 from forecast.workflows.fitting import default_horizon, default_lookback, resolve
 
 __all__ = ["Validation", "PlotOutcome", "validate", "info", "plot_run"]
@@ -110,7 +111,8 @@ class Validation:
 
     path: str
     freq: str
-    need: int  # rows a series needs: lookback + horizon (+ test size where no series has that)
+    need: int  # rows a series needs: lookback + horizon (+ test size where no series has that;
+    # with the default lookback, the hold-out plus what Theta and ETS need where that is less)
     series: pd.DataFrame
     error: str | None
 
@@ -148,6 +150,10 @@ def validate(cfg: RunConfig) -> Validation:
         # hold-out: every series needs the hold-out on top, as train says
         need += test_size
         table["too_short"] = span < need
+        if w.lookback is None:  # the default candidates: Theta and ETS take what the network cannot
+            need = min(need, test_size + MIN_LENGTH + 1)
+            table["too_short"] = span < need
+    table["network"] = span >= lookback + out_len + test_size  # trained on before its hold-out
     error = None
     try:
         resolve(cfg, dataset.read(cfg.data))  # exactly what train runs

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__
+from forecast.core.choices import Deseason
 from forecast.core.config import RunConfig
 from forecast.core.errors import TrainingError
 from forecast.data import dataset, output
 from forecast.model import covariates
-from forecast.model.transforms import SeriesTransform, transforms_to_dict
+from forecast.model.transforms import SeriesTransform, fit_transform, transforms_to_dict
 from forecast.runs import dirs, staging
 from forecast.runs import run as runformat
 from forecast.runs.plot import recent_history
@@ -46,7 +47,7 @@ class Trained:
     methods: np.ndarray | None = None  # each series' method (``workflows.choice``); None: model/fallback
 
 
-def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> None:
+def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None, net_ids: list[str]) -> None:
     """A model with non-finite weights, last loss or hold-out forecast is a failed training:
     it must never replace the last good run (TrainingError, nothing written)."""
     import torch
@@ -60,8 +61,15 @@ def _check_finite(fit1: Fitted, final: Fitted, holdout: pd.DataFrame | None) -> 
             for name, value in model.state_dict().items():
                 if value.is_floating_point() and not bool(torch.isfinite(value).all()):
                     raise TrainingError(f"training diverged: weights {name} are not finite; {advice}")
-    if holdout is not None:  # the network's own forecasts, where the choice may have set them aside
-        values = holdout["net" if "net" in holdout.columns else "forecast"].to_numpy(dtype=np.float64)
+    if holdout is not None:  # the network's own forecasts too, where the choice set them aside
+        values = holdout["forecast"].to_numpy(dtype=np.float64)
+        if "net" in holdout.columns:
+            ours = (
+                holdout["series"].isin(net_ids)
+                if "series" in holdout.columns
+                else np.full(len(values), bool(net_ids))
+            )
+            values = np.r_[values, holdout.loc[ours, "net"].to_numpy(dtype=np.float64)]
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
             raise TrainingError(
@@ -78,7 +86,7 @@ def save(
     import torch
 
     fit1, final, scored = t.fit1, t.final, t.scored
-    _check_finite(fit1, final, scored.holdout)  # before anything is written
+    _check_finite(fit1, final, scored.holdout, [str(ds.ids[k]) for k in fit1.index])  # before any write
     training = _training_meta(cfg, t)
     with staging.staged_run(target) as tmp:
         state = {f"{k}.{name}": v for k, m in enumerate(final.models) for name, v in m.state_dict().items()}
@@ -140,7 +148,7 @@ def _series_meta(
         "ids": [str(i) for i in ds.ids],
         "method": methods.tolist(),
         "network": np.isin(np.arange(len(ds.ids)), trained).tolist(),  # the network can forecast it
-        "transform": transforms_to_dict(_all_transforms(final.transforms, trained, len(ds.ids))),
+        "transform": transforms_to_dict(_all_transforms(cfg, final.transforms, trained, len(ds.ids))),
         "log_step": final.step,  # how negative-valued series were scaled: unseen ones are alike
     }
     if covariates_of(cfg):
@@ -163,8 +171,10 @@ def _write_tables(cfg: RunConfig, ds: dataset.Dataset, t: Trained, tmp: Path, pl
         output.write_csv(holdout if ds.panel else holdout.drop(columns="series"), tmp / "holdout.csv")
     if by_series is not None and ds.panel:
         output.write_csv(by_series, tmp / "metrics_by_series.csv")
-    history = pd.DataFrame(fit1.history + (final.history if final is not fit1 else []))
-    history.columns = ["phase", "member", "epoch", "loss", "val_loss"]
+    history = pd.DataFrame(
+        fit1.history + (final.history if final is not fit1 else []),
+        columns=["phase", "member", "epoch", "loss", "val_loss"],
+    )
     output.write_csv(
         history if cfg.train.ensemble > 1 else history.drop(columns="member"), tmp / "history.csv"
     )
@@ -176,9 +186,19 @@ def _write_tables(cfg: RunConfig, ds: dataset.Dataset, t: Trained, tmp: Path, pl
         plot_series(recent_history(ds, w.season, w.horizon), tmp / "forecast.png", title, holdout=holdout)
 
 
-def _all_transforms(fitted: list[SeriesTransform], trained: np.ndarray, n: int) -> list[SeriesTransform]:
-    """One transform per series: the fitted ones, identity for the seasonal-naive series."""
-    first = fitted[0]  # the run's scaler: series.json records one for all series
+def _all_transforms(
+    cfg: RunConfig, fitted: list[SeriesTransform], trained: np.ndarray, n: int
+) -> list[SeriesTransform]:
+    """One transform per series: the fitted ones, identity for the series the network does not
+    forecast (all of them in a run without a network: ``workflows.train``'s statistical-only run)."""
+    w = cfg.window
+    assert w.season and w.lookback
+    # the run's scaler: series.json records one for all series
+    first = (
+        fitted[0]
+        if fitted
+        else fit_transform(np.ones(2), np.arange(2), w.scaler, Deseason.off, w.season, w.lookback)[0]
+    )
     identity = SeriesTransform(first.scaler, False, 0.0, 1.0, first.season, None, first.level_len)
     out = [identity] * n
     for t, k in zip(fitted, trained):

@@ -195,18 +195,24 @@ def _fit_and_score(
     device = resolve_device(cfg.train.device)  # fail fast on --device cuda without a GPU
     panel = panel_of(cfg, ds)
     warnings = list(ds.warnings) + _input_warnings(cfg, panel.lengths)
-    trained = panel.take(panel.lengths >= w.lookback + cfg.model.output_size)  # the rest: seasonal naive
+    long = panel.lengths >= w.lookback + cfg.model.output_size
+    if not (panel.lengths - w.test_size >= w.lookback + cfg.model.output_size).any():
+        long[:] = False  # no training window before the hold-out: no network (resolve allows it)
+    trained, short = panel.take(long), panel.take(~long)  # short: a statistical method or seasonal naive
     before = trained.take(trained.lengths > w.test_size)  # with values before the hold-out
     start = starting_point(cfg, parent) if parent else None
-    fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx, warm=start)
+    if len(before.index):
+        fit1 = fit_members(cfg, before.cut(w.test_size), "train", on_epoch, ctx=ctx, warm=start)
+    else:  # every series too short for the network: the statistical candidates alone (resolve)
+        fit1 = _no_network(cfg)
     warnings += fit1.warnings
     scored, seen = None, (0, 0, None)
     with distributed.together(ctx):  # rank 0 alone scores; the others wait for the refit
         if ctx.main:
-            scored = score_holdout(cfg, ds, fit1, before, levels)
+            scored = score_holdout(cfg, ds, fit1, before, levels, short)
             seen = seen_holdout(parent, ds, w.test_size) if parent else seen
     final, fitted_rows = fit1, panel.lengths - w.test_size
-    if w.test_size and cfg.train.refit:
+    if w.test_size and cfg.train.refit and len(before.index):
         final = _refit(cfg, trained, fit1, on_epoch, ctx, start)
         warnings += [m for m in final.warnings if m not in warnings]
         fitted_rows = panel.lengths
@@ -216,12 +222,11 @@ def _fit_and_score(
         warnings.append(seen[2])
         scored.scores["holdout_seen_by_parent"] = round(seen[0] / seen[1], 4)
     empty = [lv for lv, c in (scored.scores.get("holdout_coverage") or {}).items() if c is None]
-    if empty and scored.holdout is not None:
+    if empty and scored.holdout is not None and len(before.index):  # the network's calibration
         warnings.append(empty_interval_advice(cfg, [int(lv) for lv in empty], len(before), before.lengths))
     record = parent.record if parent else None
     methods = np.full(len(ds.ids), MODEL, dtype=object)
     methods[before.index] = scored.methods  # chosen on validation and hold-out
-    short = panel.take(panel.lengths < w.lookback + cfg.model.output_size)
     methods[short.index] = without_network(cfg, short)
     return Trained(fit1, final, fitted_rows, scored, warnings, str(device), ctx.world, record, methods)
 
@@ -247,6 +252,19 @@ def _refit(
     return fit_members(same, trained, "refit", on_epoch, [epochs] * len(fit1.models), ctx=ctx, warm=fit1)
 
 
+def _no_network(cfg: RunConfig) -> Fitted:
+    """A run whose every series is too short for the network: untrained members (the run
+    format keeps one network), forecasting nothing; the statistical candidates forecast all."""
+    from forecast.model.loop import seed_everything
+    from forecast.model.networks import build_model
+
+    models = []
+    for k in range(cfg.train.ensemble):
+        seed_everything(cfg.train.seed + k)
+        models.append(build_model(cfg.model))
+    return Fitted(models, [], [0] * len(models), 0, 0.0, [], [], np.empty(0, dtype=np.int64))
+
+
 def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
     """Series left to seasonal naive, and known-ahead values the hold-out's forecast pads."""
     w = cfg.window
@@ -256,7 +274,7 @@ def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
     if short.any():
         warnings.append(
             f"{int(short.sum())} of {len(lengths)} series are shorter than lookback + horizon "
-            f"= {w.lookback + out_len}: not trained on, forecast by seasonal naive"
+            f"= {w.lookback + out_len}: not trained on, forecast by {_without(cfg)}"
         )
     padded = covariates.rolled_steps(w.test_size, out_len) - w.test_size if w.test_size else 0
     if cfg.data.future_covariates and padded:
@@ -266,3 +284,9 @@ def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
             "filled with the last row (a --test-size that is a multiple of the horizon avoids it)"
         )
     return warnings
+
+
+def _without(cfg: RunConfig) -> str:
+    """What forecasts the series the network cannot: the statistical candidates, else seasonal naive."""
+    names = [{"theta": "Theta", "ets": "ETS"}[n] for n in cfg.train.candidates if n != MODEL]
+    return " or ".join(names) + " (chosen on validation)" if names else "seasonal naive"
