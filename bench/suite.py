@@ -184,8 +184,8 @@ def train_predict(data: Path, horizon: int, seed: int, work: Path, panel: bool) 
     if panel:
         forecasts = {sn: g["forecast"].to_numpy(float) for sn, g in frame.groupby("series")}
         methods = frame.groupby("series")["method"].first().value_counts().to_dict()
-    else:
-        forecasts, methods = {"": frame["forecast"].to_numpy(float)}, {}
+    else:  # one series: the method train chose for it
+        forecasts, methods = {"": frame["forecast"].to_numpy(float)}, {str(frame["method"].iloc[0]): 1}
     return {"forecasts": forecasts, "methods": methods, "train_s": t_train, "predict_s": t_predict}
 
 
@@ -218,8 +218,10 @@ def tool_singles(cases: list[Case], seed: int, work: Path, jobs: int) -> dict:
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, range(len(cases))))
-    forecasts, failures = {}, {}
+    forecasts, failures, methods = {}, {}, {}
     for case, res in zip(cases, results):
+        for name, count in res.get("methods", {}).items():
+            methods[name] = methods.get(name, 0) + count
         if "failed" in res:
             forecasts[case.id] = common.seasonal_naive(case.x, case.season, case.horizon)
             failures[case.id] = f"exit {res['failed']}: {res['message'].replace(str(work), '<tmp>')}"
@@ -229,6 +231,7 @@ def tool_singles(cases: list[Case], seed: int, work: Path, jobs: int) -> dict:
         "forecasts": forecasts,
         "refused": len(failures),
         "failures": failures,
+        "methods": methods,  # how many series each method forecast (the choice train made)
         "train_s": sum(r["train_s"] for r in results),
         "predict_s": sum(r.get("predict_s", 0.0) for r in results),
     }

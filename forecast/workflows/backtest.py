@@ -26,6 +26,7 @@ from forecast.runs import dirs, files, staging
 from forecast.runs.plot import recent_history
 from forecast.scoring import evaluation, intervals, metrics
 from forecast.scoring.evaluation import coverage
+from forecast.workflows.choice import MODEL, chosen_at, validate
 from forecast.workflows.fitting import fit_members, panel_of, resolve
 from forecast.workflows.origins import AtOrigin, errors_at, forecast_at, validation_origins
 from forecast.workflows.train import LEVELS
@@ -69,10 +70,8 @@ def backtest(
     w = cfg.window
     assert w.lookback and w.season
     frame, by_series, by_fold, warnings = _folds(cfg, ds, folds, step, retrain, levels, on_epoch)
-    overall = {
-        name: {m: _mean(by_series[f"{name}_{m}"]) for m in metrics.METRICS}
-        for name in ("model", *evaluation.BASELINES)
-    }
+    named = [n for n in ("model", "net", "theta", "ets", *evaluation.BASELINES) if f"{n}_mae" in by_series]
+    overall = {name: {m: _mean(by_series[f"{name}_{m}"]) for m in metrics.METRICS} for name in named}
     scores = {
         "folds": folds,
         "step": step,
@@ -80,7 +79,7 @@ def backtest(
         "retrain": retrain,
         "overall": overall,
         "coverage": coverage(frame, levels),
-        "verdict": evaluation.verdict(cfg.model.kind.value.upper(), overall, len(by_series), w.season),
+        "verdict": evaluation.verdict(_name(cfg, frame), overall, len(by_series), w.season),
         "comparison": evaluation.compare(overall, w.season),
         "by_fold": by_fold,
     }
@@ -105,22 +104,28 @@ def _folds(
     horizon, need = w.horizon, w.lookback + cfg.model.output_size
     panel = panel_of(cfg, ds)  # known-ahead covariates are read after each origin, past ones are not
     warnings = list(ds.warnings)
-    parts, tables, by_fold, fitted, held = [], [], [], None, None
+    parts, tables, by_fold, fitted, held, chosen = [], [], [], None, None, None
     for f in range(folds):
         back = horizon + (folds - 1 - f) * step
         keep = panel.take(panel.lengths - back >= need)
         if fitted is None or retrain:
             cut = keep.cut(back)
             fitted = fit_members(cfg, cut, f"fold {f + 1}/{folds}", on_epoch)
-            held = errors_at(cfg, fitted, cut, validation_origins(cfg, cut))
+            origins = validation_origins(cfg, cut)
+            held = errors_at(cfg, fitted, cut, origins)
+            chosen = validate(cfg, fitted, cut, origins).choose()  # each series' candidate, as train's
             warnings += [m for m in fitted.warnings if m not in warnings]
-        assert held is not None
+        assert held is not None and chosen is not None
         usable = keep.take(np.isin(keep.index, fitted.index))  # without retrain: the first fold's series
-        at = forecast_at(cfg, fitted, usable, back, horizon, held, levels)
+        net = forecast_at(cfg, fitted, usable, back, horizon, held, levels)
+        picked = chosen[fitted.members(usable.index)]
+        fc, bands, named = chosen_at(cfg, net, picked, levels)
+        at = AtOrigin(net.history, net.actuals, fc, bands)
         ids = [str(ds.ids[k]) for k in usable.index]
-        table, agg, base = evaluation.score(ids, list(at.history.values), at.actuals, at.forecast, w.season)
+        others = {"net" if n == MODEL else n: v for n, v in named.items()} if len(named) > 1 else None
+        table, agg, base = evaluation.score(ids, list(at.history.values), at.actuals, fc, w.season, others)
         by_fold.append({"fold": f + 1, "origin_back": back, "series": len(usable), **agg})
-        parts.append(_fold_frame(ds, usable.index.tolist(), back, f + 1, at, base, levels))
+        parts.append(_fold_frame(ds, usable.index.tolist(), back, f + 1, at, base, levels, picked))
         tables.append(table)
     by_series = pd.concat(tables).groupby("series", sort=True).mean().reset_index()
     return pd.concat(parts, ignore_index=True), by_series, by_fold, warnings
@@ -152,6 +157,18 @@ def _write(
             plot_series(history, tmp / "backtest.png", title.replace("warning: ", ""), backtest=frame)
 
 
+def _name(cfg: RunConfig, frame: pd.DataFrame) -> str:
+    """Who the verdict speaks of: the network alone, or the forecasts chosen on validation
+    (with how many series-folds each candidate forecast)."""
+    kind = cfg.model.kind.value.upper()
+    label = {MODEL: kind, "theta": "Theta", "ets": "ETS"}
+    if len(cfg.train.candidates) == 1:
+        return label[cfg.train.candidates[0]]
+    counts = frame.groupby(["series", "fold"])["method"].first().value_counts()
+    each = ", ".join(f"{label[m]} {int(counts.get(m, 0))}" for m in cfg.train.candidates)
+    return f"the choice made on validation ({each} series-folds)"
+
+
 def _mean(col: pd.Series) -> float:
     values = col.to_numpy(dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -166,8 +183,9 @@ def _fold_frame(
     at: AtOrigin,
     base: list[dict[str, np.ndarray]],
     levels: tuple[int, ...],
+    picked: np.ndarray,
 ) -> pd.DataFrame:
-    """Rows series,fold,origin,date,actual,forecast,<bounds>,<baselines> of one fold."""
+    """Rows series,fold,origin,date,actual,forecast,<bounds>,method,<baselines> of one fold."""
     actual, fc, bands = at.actuals, at.forecast, at.bands
     rows = []
     for i, k in enumerate(usable):
@@ -184,6 +202,7 @@ def _fold_frame(
         }
         for b, col in enumerate(intervals.level_columns(levels)):
             part[col] = bands[i, b][:n] if bands is not None else np.nan
+        part["method"] = picked[i]
         for name in evaluation.BASELINES:
             part[name] = base[i][name][:n]
         rows.append(pd.DataFrame(part))

@@ -20,9 +20,18 @@ from forecast.data.panel import Panel
 from forecast.model.missing import interpolated
 from forecast.scoring import statistical
 from forecast.workflows.fitting import Fitted, masked
-from forecast.workflows.origins import net_forecasts
+from forecast.workflows.origins import AtOrigin, net_forecasts
 
-__all__ = ["Evidence", "validate", "history", "statistical_at", "without_network", "MODEL", "FALLBACK"]
+__all__ = [
+    "Evidence",
+    "validate",
+    "history",
+    "statistical_at",
+    "chosen_at",
+    "without_network",
+    "MODEL",
+    "FALLBACK",
+]
 
 MODEL = Candidate.model.value
 FALLBACK = "seasonal_naive"  # series too short for every candidate
@@ -139,6 +148,26 @@ def statistical_at(
             point[k] = statistical.forecast(method, y, w.season, horizon)
             bands[k] = statistical.bounds(method, y, w.season, horizon, levels, point[k])
     return point, bands
+
+
+def chosen_at(
+    cfg: RunConfig, at: AtOrigin, picked: np.ndarray, levels: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Forecasts and bounds from one origin (``origins.forecast_at``'s, the network's) of each
+    series' ``picked`` candidate, and every candidate's forecasts by name, each from the
+    history before the origin only: the hold-out's and each backtest fold's."""
+    season, names = cfg.window.season or 1, tuple(cfg.train.candidates)
+    histories = [history(cfg, y) for y in at.history.values]
+    horizon = at.forecast.shape[1]
+    named = {MODEL: at.forecast} if MODEL in names else {}
+    fc = np.array(at.forecast, dtype=np.float64)
+    bands = np.full((len(fc), 2 * len(levels), horizon), np.nan) if at.bands is None else np.array(at.bands)
+    for name in (n for n in names if n != MODEL):
+        named[name] = np.array([statistical.forecast(name, y, season, horizon) for y in histories])
+        for k in np.flatnonzero(picked == name):
+            fc[k] = named[name][k]
+            bands[k] = statistical.bounds(name, histories[k], season, horizon, levels, fc[k])
+    return fc, bands, named
 
 
 def without_network(cfg: RunConfig, panel: Panel) -> np.ndarray:

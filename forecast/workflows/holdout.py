@@ -18,9 +18,17 @@ from forecast.core.errors import DataError
 from forecast.data import dataset
 from forecast.data.panel import Panel
 from forecast.scoring import evaluation, intervals, statistical
-from forecast.workflows.choice import MODEL, Evidence, history, statistical_at, validate, without_network
+from forecast.workflows.choice import (
+    MODEL,
+    Evidence,
+    chosen_at,
+    history,
+    statistical_at,
+    validate,
+    without_network,
+)
 from forecast.workflows.fitting import Fitted, min_errors
-from forecast.workflows.origins import AtOrigin, errors_at, forecast_at, validation_origins
+from forecast.workflows.origins import errors_at, forecast_at, validation_origins
 
 __all__ = ["Scored", "score_holdout", "empty_interval_advice"]
 
@@ -67,7 +75,7 @@ def score_holdout(
     rows = np.flatnonzero(cut.lengths >= w.lookback)  # enough history to forecast
     scores: dict[str, Any] = {"test_size": w.test_size, "series": len(ds.ids)}
     if not w.test_size:
-        scores["choice"] = _summary(val.names, val.choose(), val.choose(), n_val)
+        scores["choice"] = _summary(val, val.choose(), val.choose(), n_val)
         return Scored(scores, None, None, cal_errors, val.choose())
     net = _net_part(cfg, fit1, trained.take(cut.lengths >= w.lookback), held, val.choose()[rows], levels)
     hold = Evidence.empty(val.names, len(trained.lengths))
@@ -91,7 +99,7 @@ def score_holdout(
         after[np.isin(part.index, net.index)] = shipped[rows]
     scores["verdict"] = _verdict(cfg, scores, _observed(part.actuals), picked, after, val.names, untested)
     scores["comparison"] = evaluation.compare(scores, w.season)
-    scores["choice"] = _summary(val.names, picked, after, n_val)
+    scores["choice"] = _summary(val, picked, after, n_val)
     holdout = _frame(ds, w.test_size, part, base, others, levels)
     scores["holdout_coverage"] = evaluation.coverage(holdout, levels)
     return Scored(scores, holdout, by_series, cal_errors, shipped)
@@ -133,7 +141,7 @@ def _net_part(
     if not len(scored.index):
         return None
     at = forecast_at(cfg, fit1, scored, w.test_size, w.test_size, held, levels)
-    fc, bands, named = _chosen(cfg, at, picked, tuple(cfg.train.candidates), levels)
+    fc, bands, named = chosen_at(cfg, at, picked, levels)
     return _Part(scored.index, list(at.history.values), at.actuals, fc, bands, picked, named)
 
 
@@ -183,35 +191,22 @@ def _column(name: str) -> str:
     return "net" if name == MODEL else name
 
 
-def _chosen(
-    cfg: RunConfig, at: AtOrigin, picked: np.ndarray, names: tuple[str, ...], levels: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The hold-out forecasts and bounds of each series' ``picked`` candidate, and every
-    candidate's forecasts by name (each from the history before the hold-out only)."""
-    season = cfg.window.season or 1
-    histories = [history(cfg, y) for y in at.history.values]
-    horizon = at.forecast.shape[1]
-    named = {MODEL: at.forecast} if MODEL in names else {}
-    fc = np.array(at.forecast, dtype=np.float64)
-    bands = np.full((len(fc), 2 * len(levels), horizon), np.nan) if at.bands is None else np.array(at.bands)
-    for name in (n for n in names if n != MODEL):
-        named[name] = np.array([statistical.forecast(name, y, season, horizon) for y in histories])
-        for k in np.flatnonzero(picked == name):
-            fc[k] = named[name][k]
-            bands[k] = statistical.bounds(name, histories[k], season, horizon, levels, fc[k])
-    return fc, bands, named
-
-
-def _summary(names: tuple[str, ...], picked: np.ndarray, shipped: np.ndarray, origins: int) -> dict[str, Any]:
+def _summary(val: Evidence, picked: np.ndarray, shipped: np.ndarray, origins: int) -> dict[str, Any]:
     """metrics.json's ``choice``: the candidates, how many series each was chosen for on
-    validation (the hold-out's forecast) and for the saved run, and the origins behind it."""
+    validation (the hold-out's forecast) and for the saved run, and the origins behind it;
+    for one series, each candidate's mean absolute error at them (null: not validated)."""
+    names = val.names
     count = lambda chosen: {_column(n): int((chosen == n).sum()) for n in names}  # noqa: E731
-    return {
+    out = {
         "candidates": [_column(n) for n in names],
         "validation_origins": origins,
         "holdout": count(picked),
         "shipped": count(shipped),
     }
+    if len(val.total) == 1:
+        mae = val.mae()[0]
+        out["validation_mae"] = {_column(n): float(v) if np.isfinite(v) else None for n, v in zip(names, mae)}
+    return out
 
 
 def _verdict(
@@ -238,7 +233,7 @@ def _verdict(
         name = f"{label[picked[0]]} (chosen on validation over {others})"
     else:
         counts = ", ".join(f"{label[n]} {int((picked == n).sum())}" for n in names)
-        name = f"the forecasts chosen on validation ({counts} series)"
+        name = f"the choice made on validation ({counts} series)"
     line = evaluation.verdict(name, scores, n_series, w.season, w.test_size, w.horizon)
     if len(names) > 1 and not np.array_equal(picked, shipped):
         if len(shipped) == 1:
