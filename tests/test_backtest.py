@@ -47,14 +47,14 @@ def test_backtest_outputs(seasonal_csv: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(out / "backtest.csv")
     expected = ["series", "fold", "origin", "date", "actual", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     assert list(frame.columns) == [*expected, "method", "naive", "seasonal_naive", "drift"]
-    assert set(frame["method"]) <= {"model", "theta", "ets"}  # each fold's choice on its own validation
+    assert set(frame["method"]) <= {"model", "comb"}  # each fold's choice on its own validation
     assert len(frame) == 2 * 12
     assert ((frame["lo-80"] < frame["forecast"]) & (frame["forecast"] < frame["hi-80"])).all()
     both = frame.dropna(subset=["lo-95"])  # 95% needs 19 calibration errors per step: not every step has them
     assert len(both) and ((both["lo-95"] <= both["lo-80"]) & (both["hi-80"] <= both["hi-95"])).all()
     metrics = summary["metrics"]
     assert [f["fold"] for f in metrics["by_fold"]] == [1, 2]
-    assert set(metrics["overall"]) == {"model", "net", "theta", "ets", "naive", "seasonal_naive", "drift"}
+    assert set(metrics["overall"]) == {"model", "net", "comb", "naive", "seasonal_naive", "drift"}
     assert metrics["verdict"].startswith(("the choice made on validation (LSTM ", "warning: the choice made"))
     assert set(metrics["coverage"]) == {"80", "95"}
 

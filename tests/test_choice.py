@@ -25,15 +25,15 @@ def test_a_short_noisy_series_where_the_net_loses_gets_the_safety_net_and_says_s
     run = tmp_path / "run"
     metrics = _train(data, run, "--epochs", "10")
     choice = metrics["choice"]
-    assert choice["candidates"] == ["net", "theta", "ets"] and choice["validation_origins"] >= 10
+    assert choice["candidates"] == ["net", "comb"] and choice["validation_origins"] >= 10
     assert choice["holdout"]["net"] == 0 and choice["shipped"]["net"] == 0
     assert "(chosen on validation over LSTM" in metrics["verdict"]
     holdout = pd.read_csv(run / "holdout.csv")
-    assert set(holdout["method"]) <= {"theta", "ets"}
+    assert set(holdout["method"]) == {"comb"}
     picked = holdout["method"].iloc[0]
     np.testing.assert_allclose(holdout["forecast"], holdout[picked])  # the chosen one is the forecast
     series = json.loads((run / "series.json").read_text())
-    assert series["method"][0] in ("theta", "ets") and series["network"] == [True]
+    assert series["method"] == ["comb"] and series["network"] == [True]
     result = invoke("predict", "--run", run, "--quiet")
     assert result.exit_code == 0, result.output
     forecast = pd.read_csv(run / "forecast.csv")
@@ -52,10 +52,10 @@ def test_a_long_regular_series_gets_the_net(tmp_path: Path):
     data = write_series(tmp_path / "cycle.csv", 100 + 20 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 300))
     run = tmp_path / "run"
     metrics = _train(data, run, "--epochs", "20")
-    assert metrics["choice"]["holdout"] == {"net": 1, "theta": 0, "ets": 0}, metrics["verdict"]
+    assert metrics["choice"]["holdout"] == {"net": 1, "comb": 0}, metrics["verdict"]
     assert metrics["choice"]["shipped"]["net"] == 1
-    assert metrics["verdict"].startswith("LSTM (chosen on validation over Theta, ETS) beats")
-    assert metrics["net"]["mase"] < 0.5 * min(metrics["theta"]["mase"], metrics["ets"]["mase"])
+    assert metrics["verdict"].startswith("LSTM (chosen on validation over Theta+ETS) beats")
+    assert metrics["net"]["mase"] < 0.5 * metrics["comb"]["mase"]
     assert invoke("predict", "--run", run, "--quiet").exit_code == 0
     assert set(pd.read_csv(run / "forecast.csv")["method"]) == {"model"}
 
@@ -75,7 +75,7 @@ def test_the_validation_origins_never_see_the_holdout(tmp_path: Path):
         outs.append((metrics["choice"]["holdout"], pd.read_csv(tmp_path / name / "holdout.csv")))
     (choice_a, a), (choice_b, b) = outs
     assert choice_a == choice_b
-    cols = ["forecast", "method", "net", "theta", "ets", "lo-80", "hi-80"]
+    cols = ["forecast", "method", "net", "comb", "lo-80", "hi-80"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
     assert not np.allclose(a["actual"], b["actual"])
 
@@ -89,7 +89,7 @@ def test_candidates_model_keeps_the_net_alone(tmp_path: Path):
     assert metrics["verdict"].split(" ")[0] in ("LSTM", "warning:")
     assert "net" not in pd.read_csv(run / "holdout.csv").columns
     bad = invoke("train", data, "--out", tmp_path / "bad", "--candidates", "model,arima", "--quiet")
-    assert bad.exit_code == 2 and "--candidates must name some of model, theta, ets" in bad.output
+    assert bad.exit_code == 2 and "--candidates must name some of model, theta, ets, comb" in bad.output
 
 
 def test_predict_method_picks_one_method_for_every_series(tmp_path: Path):
@@ -97,7 +97,7 @@ def test_predict_method_picks_one_method_for_every_series(tmp_path: Path):
     data = write_series(tmp_path / "noisy.csv", 50 + rng.normal(0, 8, 60))
     run = tmp_path / "run"
     _train(data, run, "--epochs", "3")
-    for method in ("model", "theta", "ets"):
+    for method in ("model", "theta", "ets", "comb"):
         out = tmp_path / f"{method}.csv"
         result = invoke("predict", "--run", run, "--method", method, "--out", out, "--quiet")
         assert result.exit_code == 0, result.output
@@ -112,7 +112,7 @@ def test_series_too_short_for_the_network_get_a_statistical_method(tmp_path: Pat
     metrics = _train(data, run, "--id-col", "series", "--epochs", "3")
     series = json.loads((run / "series.json").read_text())
     short = [m for m, n in zip(series["method"], series["network"]) if not n]
-    assert len(short) == 3 and set(short) <= {"theta", "ets"}
+    assert short == ["comb"] * 3
     assert sum(metrics["choice"]["shipped"].values()) == 12  # the short ones are scored too
     assert metrics["scored_series"] == 12
     assert invoke("predict", "--run", run, "--quiet").exit_code == 0
@@ -147,7 +147,7 @@ def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_pat
     assert "too short to train LSTM: the safety net by default" in metrics["verdict"]
     assert metrics["model"]["mase"] < metrics["seasonal_naive"]["mase"]
     series = json.loads((run / "series.json").read_text())
-    assert series["network"] == [False] and series["method"][0] in ("theta", "ets")
+    assert series["network"] == [False] and series["method"] == ["comb"]
     assert invoke("predict", "--run", run, "--quiet").exit_code == 0
     assert set(pd.read_csv(run / "forecast.csv")["method"]) == {series["method"][0]}
     alone = invoke("train", data, "--out", tmp_path / "net", "--candidates", "model", "--quiet")
@@ -155,3 +155,24 @@ def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_pat
     tiny = write_series(tmp_path / "tiny.csv", np.arange(15.0))
     refused = invoke("train", tiny, "--out", tmp_path / "tiny", "--quiet")
     assert refused.exit_code == 3 and "= 48 for the network, 17 for Theta or ETS" in refused.output
+
+
+def test_the_run_ships_the_network_only_where_the_holdout_confirms_validation():
+    from forecast.workflows.choice import Evidence
+
+    names = ("model", "theta", "comb")
+    val, hold = Evidence.empty(names, 3), Evidence.empty(names, 3)
+    rows = np.arange(3)
+    actual = np.zeros((3, 2))
+    val.record("model", rows, actual, np.ones((3, 2)))  # validation: the network best everywhere
+    val.record("theta", rows, actual, np.full((3, 2), 3.0))
+    val.record("comb", rows, actual, np.full((3, 2), 2.0))
+    hold.record("model", rows, actual, np.array([[1.0, 1.0], [5.0, 5.0], [5.0, 5.0]]))
+    hold.record("theta", rows, actual, np.array([[3.0, 3.0], [1.0, 1.0], [4.0, 4.0]]))
+    hold.record("comb", rows, actual, np.array([[2.0, 2.0], [2.0, 2.0], [3.0, 3.0]]))
+    # confirmed on series 0; on 1 and 2 the hold-out disagrees: the statistical candidate with
+    # the smaller error over both (series 1: theta 2 vs comb 2, the first; series 2: comb)
+    assert val.confirmed(hold).tolist() == ["model", "theta", "comb"]
+    assert val.confirmed(Evidence.empty(names, 3)).tolist() == ["model"] * 3  # no hold-out: validation
+    alone = Evidence.empty(("model",), 1)
+    assert alone.confirmed(alone).tolist() == ["model"]

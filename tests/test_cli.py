@@ -56,9 +56,9 @@ def test_train_then_predict_on_sample(sample_csv: Path, tmp_path: Path) -> None:
     holdout = pd.read_csv(out / "holdout.csv")
     bands = ["lo-80", "hi-80", "lo-95", "hi-95"]
     baselines = ["naive", "seasonal_naive", "drift"]
-    candidates = ["net", "theta", "ets"]
+    candidates = ["net", "comb"]
     assert list(holdout.columns) == ["date", "actual", "forecast", *bands, "method", *candidates, *baselines]
-    assert set(holdout["method"]) <= {"model", "theta", "ets"} and holdout["method"].nunique() == 1
+    assert set(holdout["method"]) <= {"model", "comb"} and holdout["method"].nunique() == 1
     assert holdout["date"].iloc[0] == "2021-08-01" and len(holdout) == 12
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["phase", "epoch", "loss", "val_loss"]

@@ -166,7 +166,7 @@ def test_leading_empty_cells_are_dropped_so_no_target_leaks_into_the_inputs(tmp_
     result = invoke("train", path, "--id-col", "id", "--fill", "mask", "--out", out, *NET)
     assert result.exit_code == 0, result.output
     series = json.loads((out / "series.json").read_text())
-    assert series["network"] == [True, True, False] and series["method"][2] in ("theta", "ets")
+    assert series["network"] == [True, True, False] and series["method"][2] == "comb"
     assert json.loads((out / "config.json").read_text())["data"]["rows"] == 144 + 144 + 12
 
 

@@ -97,7 +97,7 @@ def train_cmd(
 ) -> None:
     """Train a recurrent network on one series or a panel, score it on a hold-out, save a run.
 
-    Each series gets the network or a statistical safety net (Theta, ETS), whichever erred least at validation origins before the hold-out (--candidates). The last --test-size points are held out and forecast by that choice, compared with naive, seasonal-naive and drift forecasts; the network is then retrained on all the data and the run saved to a directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png).
+    Each series gets the network or a statistical safety net (Theta+ETS), whichever erred least at validation origins before the hold-out (--candidates). The last --test-size points are held out and forecast by that choice, compared with naive, seasonal-naive and drift forecasts; the network is then retrained on all the data and the run saved to a directory (config.json, model.safetensors, series.json, metrics.json, holdout.csv, history.csv, forecast.png).
     """
     from forecast.workflows.train import train
 

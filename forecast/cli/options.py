@@ -339,9 +339,9 @@ FutureOpt = Annotated[
 MethodOpt = Annotated[
     Method,
     typer.Option(
-        help="auto: each series by the method train chose on validation (the network, theta or ets); "
-        "model: the network wherever it can; theta, ets, naive, seasonal_naive or drift: that method for "
-        "every series, with intervals from its past errors.",
+        help="auto: each series by the method train chose on validation (the network or the safety net); "
+        "model: the network wherever it can; comb, theta, ets, naive, seasonal_naive or drift: that "
+        "method for every series, with intervals from its past errors.",
     ),
 ]
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from forecast.core.choices import LABELS
 from forecast.runs.files import plain_json
 
 
@@ -117,13 +118,9 @@ def metrics_table(scores: dict[str, Any], model_name: str, terminal: bool, seaso
     for metric in ("MAE", "RMSE", "MAPE", "sMAPE", "MASE"):
         table.add_column(metric, justify="right")
     names = [("model", model_name)]
-    if "net" in scores or "theta" in scores or "ets" in scores:  # the choice, then each candidate
+    if "net" in scores or any(k in scores for k in LABELS):  # the choice, then each candidate
         names = [("model", "chosen")]
-        names += [
-            (k, label)
-            for k, label in (("net", model_name), ("theta", "Theta"), ("ets", "ETS"))
-            if k in scores
-        ]
+        names += [(k, label) for k, label in (("net", model_name), *LABELS.items()) if k in scores]
     names += [("naive", "naive"), ("seasonal_naive", "seasonal naive"), ("drift", "drift")]
     for key, label in names:
         if key == "seasonal_naive" and season == 1:
@@ -224,8 +221,12 @@ def model_card(card: dict[str, Any]) -> list[str]:
         lines.append(f"{section:<10} {pairs}")
     if h.get("verdict"):
         lines.append(f"hold-out   last {v(h.get('test_size'))} points: {h['verdict']}")
-        for name in ("model", "naive", "seasonal_naive", "drift"):
-            if name not in h:  # runs from before the drift baseline
+        choice = h.get("choice")
+        if isinstance(choice, dict) and isinstance(choice.get("shipped"), dict):
+            counts = ", ".join(f"{k} {v(x)}" for k, x in choice["shipped"].items())
+            lines.append(f"  method per series (validation and hold-out): {counts}")
+        for name in ("model", "net", *LABELS, "naive", "seasonal_naive", "drift"):
+            if name not in h:  # runs from before the drift baseline, or without that candidate
                 continue
             row = h[name]
             lines.append(

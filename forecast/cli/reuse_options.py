@@ -28,8 +28,8 @@ CandidatesOpt = Annotated[
     typer.Option(
         "--candidates",
         metavar="NAMES",
-        help="What validation may choose for each series, comma-separated: model (the network), theta, "
-        "ets. --candidates model keeps the network alone.",
+        help="What validation may choose for each series, comma-separated: model (the network), comb "
+        "(the mean of Theta and ETS), theta, ets. --candidates model keeps the network alone.",
         rich_help_panel=TRAIN,
     ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 __all__ = [
+    "LABELS",
     "ModelKind",
     "Strategy",
     "Scaler",
@@ -82,6 +83,7 @@ class Method(str, Enum):
     model = "model"
     theta = "theta"
     ets = "ets"
+    comb = "comb"
     naive = "naive"
     seasonal_naive = "seasonal_naive"
     drift = "drift"
@@ -100,8 +102,11 @@ class Candidate(str, Enum):
     model = "model"
     theta = "theta"
     ets = "ets"
+    comb = "comb"  # the mean of Theta's and ETS's forecasts
 
 
+# how messages and tables name the statistical candidates (the network goes by its cell: LSTM)
+LABELS = {"theta": "Theta", "ets": "ETS", "comb": "Theta+ETS"}
 # what series.json may name as a series' method: the candidates, and the fallback of series too
 # short for any of them
 SERIES_METHODS = (*(c.value for c in Candidate), "seasonal_naive")

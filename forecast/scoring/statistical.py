@@ -10,6 +10,8 @@ additive otherwise) takes the season out and puts it back on the forecast (``adj
   line, the M3 competition's winner.
 - ``ets``: additive-error exponential smoothing, with no trend or with a damped trend
   (Gardner and McKenzie), whichever has the smaller AICc.
+- ``comb``: the mean of the two (combinations of exponential smoothing forecasts were among
+  the M3 competition's most accurate: Makridakis and Hibon 2000).
 
 Parameters are fitted by least squares (the likelihood of additive errors) on each origin's
 history only: a grid over the smoothing parameters, and for each grid point the initial level
@@ -29,7 +31,7 @@ from forecast.scoring.intervals import conformal_offsets
 
 __all__ = ["METHODS", "adjust", "origin_forecasts", "forecast", "bounds", "MIN_LENGTH", "MAX_ORIGINS"]
 
-METHODS = ("theta", "ets")
+METHODS = ("theta", "ets", "comb")
 MIN_LENGTH = 4  # fewer values: the forecast is naive's
 MAX_ORIGINS = 200  # the most recent origins whose errors calibrate the intervals (as for baselines)
 _RIDGE = 1e-8
@@ -103,9 +105,12 @@ def origin_forecasts(
     steps = np.arange(horizon)
     short = origins < MIN_LENGTH
     out[short] = x[np.maximum(origins[short], 1) - 1][:, None]
-    fit = _theta if method == "theta" else _ets
     if (~short).any():
-        out[~short] = fit(x, origins[~short], horizon)
+        long = origins[~short]
+        if method == "comb":
+            out[~short] = 0.5 * (_theta(x, long, horizon) + _ets(x, long, horizon))
+        else:
+            out[~short] = (_theta if method == "theta" else _ets)(x, long, horizon)
     if found:
         out = found.restore(out, origins[:, None] + steps)
     return out

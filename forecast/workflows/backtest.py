@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.core.choices import LABELS
 from forecast.core.config import RunConfig
 from forecast.core.errors import UsageError
 from forecast.data import dataset, output
@@ -70,7 +71,7 @@ def backtest(
     w = cfg.window
     assert w.lookback and w.season
     frame, by_series, by_fold, warnings = _folds(cfg, ds, folds, step, retrain, levels, on_epoch)
-    named = [n for n in ("model", "net", "theta", "ets", *evaluation.BASELINES) if f"{n}_mae" in by_series]
+    named = [n for n in ("model", "net", *LABELS, *evaluation.BASELINES) if f"{n}_mae" in by_series]
     overall = {name: {m: _mean(by_series[f"{name}_{m}"]) for m in metrics.METRICS} for name in named}
     scores = {
         "folds": folds,
@@ -161,7 +162,7 @@ def _name(cfg: RunConfig, frame: pd.DataFrame) -> str:
     """Who the verdict speaks of: the network alone, or the forecasts chosen on validation
     (with how many series-folds each candidate forecast)."""
     kind = cfg.model.kind.value.upper()
-    label = {MODEL: kind, "theta": "Theta", "ets": "ETS"}
+    label = {MODEL: kind, **LABELS}
     if len(cfg.train.candidates) == 1:
         return label[cfg.train.candidates[0]]
     counts = frame.groupby(["series", "fold"])["method"].first().value_counts()

@@ -58,6 +58,26 @@ class Evidence:
         np.add.at(self.total[:, j], rows, np.where(ok, err, 0.0).sum(axis=1))
         np.add.at(self.count[:, j], rows, ok.sum(axis=1))
 
+    def confirmed(self, holdout: Evidence) -> np.ndarray:
+        """What the run ships: each series' validation winner where the hold-out (out of sample
+        for every candidate) confirms it, else the statistical candidate with the smallest
+        error over both: the safety net wherever the evidence disagrees.
+
+        Measured on the suite's 120 single series (MASE): the smallest error over validation and
+        hold-out together shipped the network for 22 series and scored 1.005; Theta+ETS alone
+        0.972; the network only where both confirm it 0.979 to 0.991 (bench/suite.py)."""
+        first, second = self.choose(), holdout.choose()
+        both = self.add(holdout)
+        safe = [j for j, n in enumerate(self.names) if n != MODEL]
+        if not safe:
+            return first
+        mae = both.mae()[:, safe]
+        fallback = np.array(self.names, dtype=object)[np.array(safe)][
+            np.argmin(np.where(np.isfinite(mae), mae, np.inf), axis=1)
+        ]
+        seen = holdout.count.sum(axis=1) > 0  # no hold-out evidence: validation alone decides
+        return np.where((first == second) | ~seen, first, fallback)
+
     def add(self, other: Evidence) -> Evidence:
         """Both bodies of evidence (same series and candidates)."""
         return Evidence(self.names, self.total + other.total, self.count + other.count)

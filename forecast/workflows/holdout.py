@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.core.choices import LABELS
 from forecast.core.config import RunConfig
 from forecast.core.errors import DataError
 from forecast.data import dataset
@@ -81,7 +82,7 @@ def score_holdout(
     hold = Evidence.empty(val.names, len(trained.lengths))
     for name, values in net.named.items() if net else ():
         hold.record(name, rows, np.asarray(net.actuals, dtype=np.float64), values)
-    shipped = val.add(hold).choose()
+    shipped = val.confirmed(hold)
     part = _joined(net, _short_part(cfg, short, levels), val.names)
     if part is None:  # resolve refuses data with no series to score
         raise DataError("no series is long enough to score the hold-out")
@@ -223,7 +224,7 @@ def _verdict(
     were too short to do that to the network."""
     w = cfg.window
     assert w.season
-    label = {MODEL: cfg.model.kind.value.upper(), "theta": "Theta", "ets": "ETS"}
+    label = {MODEL: cfg.model.kind.value.upper(), **LABELS}
     if len(names) == 1:
         name = label[names[0]]
     elif len(picked) == 1 and untested:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.core.choices import Fill, Strategy
+from forecast.core.choices import LABELS, Fill, Strategy
 from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, RunError
 from forecast.data import dataset, frequency, grid
@@ -218,7 +218,7 @@ _TRAINING_FIELDS = {
     "seconds": (_NUM, True), "device": (_TEXT, True), "processes": (_INT, True), "epochs_run": (_INT, True),
     "best_epochs": ("ints", True), "refit": (_FLAG, True), "ensemble": (_INT, True),
 }  # fmt: skip
-_METRICS = ("model", "naive", "seasonal_naive", "drift")
+_METRICS = ("model", "net", *LABELS, "naive", "seasonal_naive", "drift")
 
 
 def _ok(value: Any, kind: str) -> bool:

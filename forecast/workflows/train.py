@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecast.core.choices import Schedule
+from forecast.core.choices import LABELS, Schedule
 from forecast.core.config import RunConfig
 from forecast.core.errors import DataError, RunError, UsageError
 from forecast.data import dataset
@@ -288,5 +288,5 @@ def _input_warnings(cfg: RunConfig, lengths: np.ndarray) -> list[str]:
 
 def _without(cfg: RunConfig) -> str:
     """What forecasts the series the network cannot: the statistical candidates, else seasonal naive."""
-    names = [{"theta": "Theta", "ets": "ETS"}[n] for n in cfg.train.candidates if n != MODEL]
+    names = [LABELS[n] for n in cfg.train.candidates if n != MODEL]
     return " or ".join(names) + " (chosen on validation)" if names else "seasonal naive"
