@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/m3.py
 	$(BIN)/python bench/calendar_inputs.py
 	$(BIN)/python bench/covariates.py
+	$(BIN)/python bench/oracle.py
 	$(BIN)/python bench/suite.py
 	$(BIN)/python bench/cost.py
 	$(BIN)/python bench/warm.py

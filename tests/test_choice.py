@@ -130,7 +130,7 @@ def test_a_series_too_short_to_validate_the_net_gets_the_safety_net_by_default(t
     run = tmp_path / "run"
     metrics = _train(data, run, "--epochs", "3")
     assert metrics["choice"]["validation_origins"] == 0 and metrics["choice"]["holdout"]["net"] == 0
-    assert "too short to validate LSTM: the safety net by default" in metrics["verdict"]
+    assert "no validation origins for LSTM at --val-size 0: the safety net by default" in metrics["verdict"]
 
 
 def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_path: Path):
@@ -176,3 +176,52 @@ def test_the_run_ships_the_network_only_where_the_holdout_confirms_validation():
     assert val.confirmed(Evidence.empty(names, 3)).tolist() == ["model"] * 3  # no hold-out: validation
     alone = Evidence.empty(("model",), 1)
     assert alone.confirmed(alone).tolist() == ["model"]
+
+
+def test_a_run_of_the_safety_net_alone_predicts_even_shorter_than_the_lookback(tmp_path: Path):
+    """20 rows: no network (lookback 24 alone is longer), and predict still forecasts; asking
+    for the network is a usage error naming why, and a series.json that names the network for
+    a run that trained none is refused as altered (exit 4)."""
+    data = write_series(tmp_path / "s20.csv", 50 + np.random.default_rng(1).normal(0, 5, 20))
+    run = tmp_path / "run"
+    assert invoke("train", data, "--out", run, "--no-plot", "--quiet").exit_code == 0
+    result = invoke("predict", "--run", run, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(run / "forecast.csv")["method"]) == {"comb"}
+    forced = invoke("predict", "--run", run, "--method", "model", "--quiet")
+    assert forced.exit_code == 2 and "trained no network on 'value'" in forced.output
+    from tests.test_run_trust import craft  # rewrites a file and its SHA-256 in config.json
+
+    bad = craft(run, tmp_path / "bad", series=lambda d: d.update(method=["model"], network=[True]))
+    result = invoke("predict", "--run", bad, "--quiet")
+    assert result.exit_code == 4 and "more than the 20 rows the run was trained on" in result.output
+
+
+def test_masked_gaps_never_fill_a_validation_history_from_later_values():
+    """--fill mask: the statistical candidates read gaps carried forward, so a forecast from an
+    origin right after a gap does not move when the values after the origin do."""
+    from forecast.core.choices import Fill
+    from forecast.core.config import DataConfig, RunConfig
+    from forecast.scoring import statistical
+    from forecast.workflows.choice import history
+
+    cfg = RunConfig(data=DataConfig(path="x.csv", fill=Fill.mask))
+    y = 100 + np.cumsum(np.random.default_rng(3).normal(0, 1, 60))
+    y[47:50] = np.nan
+    later = y.copy()
+    later[50:53] += 50
+    a = statistical.origin_forecasts("theta", history(cfg, y), 1, 3, np.array([50]))
+    b = statistical.origin_forecasts("theta", history(cfg, later), 1, 3, np.array([50]))
+    np.testing.assert_allclose(a, b)
+
+
+def test_a_validation_split_shorter_than_the_output_gives_the_network_no_evidence(tmp_path: Path):
+    """--val-size 6 with a 12-step output: no validation split, so the network trained on every
+    target and its 'validation' errors would be in sample: it is not validated at all."""
+    t = np.arange(120)
+    data = write_series(
+        tmp_path / "s.csv", 100 + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, 120)
+    )
+    metrics = _train(data, tmp_path / "run", "--epochs", "2", "--val-size", "6")
+    assert metrics["choice"]["validation_origins"] == 0 and metrics["choice"]["holdout"]["net"] == 0
+    assert "no validation origins for LSTM at --val-size 6" in metrics["verdict"]

@@ -169,7 +169,7 @@ def check_settings(cfg: RunConfig, section: dict[str, Any], where: Path) -> int:
             raise RunError(f"{where}: settings.window.{name} is {value}; a run holds 1 to {MAX_STEPS:,}")
     assert w.lookback and w.horizon and w.season
     out_len = w.horizon if w.strategy is Strategy.many_to_many else 1
-    if w.lookback + out_len > section["rows"]:
+    if w.lookback + out_len > section["rows"] and section["series"] > 1:  # one series: see no_network
         raise RunError(
             f"{where}: settings.window.lookback {w.lookback} + output {out_len} is more than the "
             f"{section['rows']} rows the run was trained on (data.rows)"

@@ -17,7 +17,7 @@ import numpy as np
 from forecast.core.choices import Candidate
 from forecast.core.config import RunConfig
 from forecast.data.panel import Panel
-from forecast.model.missing import interpolated
+from forecast.model.missing import carried
 from forecast.scoring import statistical
 from forecast.workflows.fitting import Fitted, masked
 from forecast.workflows.origins import AtOrigin, net_forecasts
@@ -96,8 +96,10 @@ class Evidence:
 
 
 def history(cfg: RunConfig, y: np.ndarray) -> np.ndarray:
-    """What a statistical method reads of a series: a ``--fill mask`` run's gaps interpolated."""
-    return interpolated(y) if masked(cfg) else np.asarray(y, dtype=np.float64)
+    """What a statistical method reads of a series: a ``--fill mask`` run's gaps carried forward
+    from the last observed value (never filled from later values: an origin after a gap would
+    read the values it is scored on)."""
+    return carried(y) if masked(cfg) else np.asarray(y, dtype=np.float64)
 
 
 def validate(cfg: RunConfig, fit: Fitted | None, panel: Panel, origins: list[tuple[int, int]]) -> Evidence:
@@ -111,7 +113,13 @@ def validate(cfg: RunConfig, fit: Fitted | None, panel: Panel, origins: list[tup
     w = cfg.window
     assert w.lookback and w.horizon
     names = tuple(cfg.train.candidates)
-    net = [(k, t) for k, t in origins if t >= w.lookback] if fit is not None and MODEL in names else []
+    # a validation split shorter than the network's output leaves none: every target trained on
+    split = (w.val_size or 0) >= cfg.model.output_size
+    net = (
+        [(k, t) for k, t in origins if t >= w.lookback]
+        if fit is not None and MODEL in names and split
+        else []
+    )
     covered = {k for k, _ in net}
     val = max(w.val_size or 0, w.horizon)
     extra = [

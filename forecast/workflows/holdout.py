@@ -69,7 +69,8 @@ def score_holdout(
     none = (np.empty((0, w.horizon or 1), dtype=np.float32), np.empty(0, dtype=np.int64))
     held = errors_at(cfg, fit1, cut, origins) if len(cut.index) else none
     val = validate(cfg, fit1, cut, origins)
-    n_val = sum(t >= w.lookback for _, t in origins)  # where the network was validated
+    split = (w.val_size or 0) >= cfg.model.output_size  # else no validation split (choice.validate)
+    n_val = sum(t >= w.lookback for _, t in origins) if split else 0  # where the network was validated
     if w.test_size:
         origins = origins + [(i, n) for i, n in enumerate(cut.lengths.tolist())]
     cal_errors = errors_at(cfg, fit1, trained, origins) if len(cut.index) else none
@@ -228,7 +229,12 @@ def _verdict(
     if len(names) == 1:
         name = label[names[0]]
     elif len(picked) == 1 and untested:
-        name = f"{label[picked[0]]} (too short to {untested} {label[MODEL]}: the safety net by default)"
+        why = (
+            f"too short to train {label[MODEL]}"
+            if untested == "train"
+            else (f"no validation origins for {label[MODEL]} at --val-size {cfg.window.val_size}")
+        )
+        name = f"{label[picked[0]]} ({why}: the safety net by default)"
     elif len(picked) == 1:
         others = ", ".join(label[n] for n in names if n != picked[0])
         name = f"{label[picked[0]]} (chosen on validation over {others})"

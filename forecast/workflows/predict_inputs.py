@@ -255,6 +255,11 @@ def select(loaded: LoadedRun, source: str, only: list[str] | None, method: Metho
     elif len(fresh):
         _fit_unseen(loaded, sel, fresh, shift)
     network = method is Method.model or per[0] == MODEL
+    if network and not ds.panel and not unseen[0] and not loaded.network[run_index[0]]:
+        raise UsageError(
+            f"{loaded.path}: trained no network on '{wanted[0]}' (too short for it when it was "
+            f"trained): --method auto forecasts it with its '{per[0]}' method"
+        )
     if network and not ds.panel and not unseen[0] and not sel.use_model[0]:
         raise DataError(f"{source}: has {lengths[0]} rows; the model needs the last {w.lookback}")
     return sel
@@ -265,7 +270,7 @@ def _fit_unseen(loaded: LoadedRun, sel: Selection, fresh: np.ndarray, shift: int
     and leave to the fallback those the network cannot read."""
     ds = sel.ds
     slices = [ds.rows(int(sel.index[i])) for i in fresh]
-    trained = [t for t, m in zip(loaded.transforms, loaded.methods) if m == MODEL]
+    trained = [t for t, n in zip(loaded.transforms, loaded.network) if n]
     found = fit_unseen(
         loaded.config, trained, loaded.log_step, [sel.wanted[i] for i in fresh],
         [sel.values[r] for r in slices], [ds.positions[r] + shift for r in slices],

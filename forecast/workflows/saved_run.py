@@ -42,6 +42,27 @@ class LoadedRun:
     log_step: float | None = None  # transforms.panel_step of the final fit (None before it was kept)
 
 
+def _check_network(
+    cfg: RunConfig, meta: dict[str, Any], methods: list[str], network: list[bool], path: Path
+) -> None:
+    """series.json may name the network for a series only where the run trained one that can
+    read it (a run of the safety net alone trains none: ``workflows.train``)."""
+    out_len, rows = cfg.model.output_size, meta["data"]["rows"]
+    if any(m == "model" and not n for m, n in zip(methods, network)):
+        raise RunError(
+            f"{path / files.SERIES}: names the network for a series it was not trained on; train again"
+        )
+    if any(network) and (cfg.window.lookback or 0) + out_len > rows:
+        raise RunError(
+            f"{path}: settings.window.lookback {cfg.window.lookback} + output {out_len} is more than the "
+            f"{rows} rows the run was trained on (data.rows)"
+        )
+    if any(network) and (meta.get("training") or {}).get("epochs_run") == 0:
+        raise RunError(
+            f"{path / files.SERIES}: says the network forecasts some series, but the run trained none; train again"
+        )
+
+
 def load_run(run: Path) -> LoadedRun:
     """Validate a run directory and rebuild its models from config.json + safetensors.
 
@@ -53,6 +74,7 @@ def load_run(run: Path) -> LoadedRun:
     ids, methods, network = series["ids"], series["method"], series["network"]
     transforms = transforms_from_dict(series["transform"], len(ids))
     check.check_series(ids, transforms, cfg, meta["data"], path / files.SERIES)
+    _check_network(cfg, meta, methods, network, path)
     scales, ranges = [], None
     if covariates_of(cfg):
         width = len(cfg.data.covariates) + len(cfg.data.future_covariates)
