@@ -14,7 +14,7 @@ from tests.conftest import SMALL_NET, invoke, make_panel, write_series
 
 
 def _train(data: Path, out: Path, *extra: object) -> dict:
-    result = invoke("train", data, "--out", out, *SMALL_NET, *extra)
+    result = invoke("train", data, "--out", out, "--runs-dir", out.parent / "runs", *SMALL_NET, *extra)
     assert result.exit_code == 0, result.output
     return json.loads((out / "metrics.json").read_text())
 
@@ -88,7 +88,17 @@ def test_candidates_model_keeps_the_net_alone(tmp_path: Path):
     assert metrics["choice"]["candidates"] == ["net"] and metrics["choice"]["shipped"] == {"net": 1}
     assert metrics["verdict"].split(" ")[0] in ("LSTM", "warning:")
     assert "net" not in pd.read_csv(run / "holdout.csv").columns
-    bad = invoke("train", data, "--out", tmp_path / "bad", "--candidates", "model,arima", "--quiet")
+    bad = invoke(
+        "train",
+        data,
+        "--out",
+        tmp_path / "bad",
+        "--runs-dir",
+        tmp_path / "runs",
+        "--candidates",
+        "model,arima",
+        "--quiet",
+    )
     assert bad.exit_code == 2 and "--candidates must name some of model, theta, ets, comb" in bad.output
 
 
@@ -140,7 +150,7 @@ def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_pat
     rng = np.random.default_rng(4)
     data = write_series(tmp_path / "short.csv", 50 + rng.normal(0, 8, 40))
     run = tmp_path / "run"
-    result = invoke("train", data, "--out", run, "--no-plot")
+    result = invoke("train", data, "--out", run, "--runs-dir", tmp_path / "runs", "--no-plot")
     assert result.exit_code == 0, result.output
     assert "no network trained (every series too short for it)" in result.output
     metrics = json.loads((run / "metrics.json").read_text())
@@ -150,10 +160,20 @@ def test_a_series_too_short_for_the_network_gets_a_run_of_the_safety_net(tmp_pat
     assert series["network"] == [False] and series["method"] == ["comb"]
     assert invoke("predict", "--run", run, "--quiet").exit_code == 0
     assert set(pd.read_csv(run / "forecast.csv")["method"]) == {series["method"][0]}
-    alone = invoke("train", data, "--out", tmp_path / "net", "--candidates", "model", "--quiet")
+    alone = invoke(
+        "train",
+        data,
+        "--out",
+        tmp_path / "net",
+        "--runs-dir",
+        tmp_path / "runs",
+        "--candidates",
+        "model",
+        "--quiet",
+    )
     assert alone.exit_code == 3 and "need at least lookback + horizon + test-size" in alone.output
     tiny = write_series(tmp_path / "tiny.csv", np.arange(15.0))
-    refused = invoke("train", tiny, "--out", tmp_path / "tiny", "--quiet")
+    refused = invoke("train", tiny, "--out", tmp_path / "tiny", "--runs-dir", tmp_path / "runs", "--quiet")
     assert refused.exit_code == 3 and "= 48 for the network, 17 for Theta or ETS" in refused.output
 
 
@@ -184,7 +204,10 @@ def test_a_run_of_the_safety_net_alone_predicts_even_shorter_than_the_lookback(t
     a run that trained none is refused as altered (exit 4)."""
     data = write_series(tmp_path / "s20.csv", 50 + np.random.default_rng(1).normal(0, 5, 20))
     run = tmp_path / "run"
-    assert invoke("train", data, "--out", run, "--no-plot", "--quiet").exit_code == 0
+    assert (
+        invoke("train", data, "--out", run, "--runs-dir", tmp_path / "runs", "--no-plot", "--quiet").exit_code
+        == 0
+    )
     result = invoke("predict", "--run", run, "--quiet")
     assert result.exit_code == 0, result.output
     assert set(pd.read_csv(run / "forecast.csv")["method"]) == {"comb"}
