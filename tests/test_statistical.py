@@ -97,3 +97,11 @@ def test_bounds_come_from_past_errors_and_widen_with_the_step():
 def test_an_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown statistical method"):
         statistical.forecast("arima", np.ones(10), 1, 2)
+
+
+@pytest.mark.parametrize("method", statistical.METHODS)
+def test_one_pass_forecast_and_bounds_equal_the_two_calls(method):
+    y = _noisy(150, seed=7)
+    point, bands = statistical.with_bounds(method, y, 12, 18, (80, 95))
+    np.testing.assert_allclose(point, statistical.forecast(method, y, 12, 18))
+    np.testing.assert_allclose(bands, statistical.bounds(method, y, 12, 18, (80, 95), point))

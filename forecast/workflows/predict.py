@@ -220,8 +220,7 @@ def _forecast_chunk(
         name = str(sel.baseline[part[j]])
         if name in statistical.METHODS:  # the safety net train chose, or --method theta / ets
             y = history(cfg, histories[j])
-            point[j] = statistical.forecast(name, y, w.season, horizon)
-            bands[j] = statistical.bounds(name, y, w.season, horizon, levels, point[j])
+            point[j], bands[j] = statistical.with_bounds(name, y, w.season, horizon, levels)
         else:
             point[j] = baselines.forecast(name, histories[j], horizon, w.season)
             bands[j] = baselines.bounds(name, histories[j], horizon, w.season, levels, point[j])
